@@ -1,0 +1,27 @@
+"""Entry point of the ``harness`` command: registers the commands; each lives in its module."""
+
+from __future__ import annotations
+
+import typer
+
+from harness.cli.run import run
+from harness.cli.serve import db_app, serve
+
+app = typer.Typer(
+    name="harness",
+    help="Schema-contract and regression harness: exit 0 holds, 1 findings, 2 cannot run.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("run")(run)
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The harness configuration: one typed object read from ``[tool.harness]`` in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import ConfigError
+
+DEFAULT_SETTINGS_MAP = {
+    "database_url": "database_url",
+    "gateway_base_url": "gateway_url",
+    "gateway_key_id": "gateway_key_id",
+    "gateway_key_secret": "gateway_key_secret",
+    "webhook_secret": "webhook_secret",
+    "provider_base_url": "provider_url",
+    "provider_token": "provider_token",
+}
+
+
+class HarnessConfig(BaseModel):
+    """What the harness needs to know about a project. Paths are relative to ``root``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root: Path = Field(default_factory=Path.cwd)
+    models: list[str] = Field(default_factory=list)
+    alembic_ini: str = "alembic.ini"
+    app: str | None = None
+    settings: str | None = None
+    # settings field -> harness context key (database_url, gateway_url, provider_url, ...)
+    settings_map: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SETTINGS_MAP))
+    invariants: str | None = None
+    scenarios: str | None = None
+    smoke: str | None = None
+    mutants: str | None = None
+    allowlist: str | None = None
+    fakes: dict[str, str] = Field(default_factory=dict)
+    baselines: str = "reports/baselines"
+    report_dir: str = "reports/out"
+
+    @property
+    def alembic_ini_path(self) -> Path:
+        return (self.root / self.alembic_ini).resolve()
+
+    @property
+    def allowlist_path(self) -> Path | None:
+        return (self.root / self.allowlist).resolve() if self.allowlist else None
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None = None) -> HarnessConfig:
+    """Read ``[tool.harness]`` from ``path`` (a pyproject.toml) or the nearest one above cwd."""
+    pyproject = path or find_pyproject()
+    if pyproject is None or not pyproject.is_file():
+        raise ConfigError("no pyproject.toml with a [tool.harness] table found from here upwards")
+    try:
+        data = tomllib.loads(pyproject.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from exc
+    table = data.get("tool", {}).get("harness")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: no [tool.harness] table")
+    try:
+        return HarnessConfig(root=pyproject.parent.resolve(), **table)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{pyproject}: [tool.harness] {where}: {first['msg']}") from exc

@@ -1,0 +1,1 @@
+"""Gates: each returns a GateResult in the shared shape."""

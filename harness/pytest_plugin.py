@@ -1,0 +1,78 @@
+"""The harness's pytest plugin: PostgreSQL fixtures (one server per xdist worker, a migrated
+template, a fresh clone per test). Registered through the ``pytest11`` entry point.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from harness.config import HarnessConfig, load_config
+from harness.db import ClonedDatabase, DatabaseFactory, PgServer, open_server
+from harness.errors import HarnessError
+from harness.logs import configure
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "schema-contract and regression harness")
+    group.addoption(
+        "--harness-db",
+        default=None,
+        help="PostgreSQL for tests: 'embedded' (default), 'docker' or a postgresql:// URL "
+        "(default from HARNESS_DATABASE_URL)",
+    )
+    parser.addini("harness_db", "default for --harness-db", default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure(os.environ.get("HARNESS_LOG_LEVEL", "WARNING"))
+
+
+@pytest.fixture(scope="session")
+def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
+    try:
+        return load_config(pytestconfig.rootpath / "pyproject.toml")
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server(pytestconfig: pytest.Config) -> Iterator[PgServer]:
+    spec = pytestconfig.getoption("--harness-db") or pytestconfig.getini("harness_db") or None
+    try:
+        with open_server(spec) as server:
+            yield server
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def db_factory(pg_server: PgServer) -> DatabaseFactory:
+    return DatabaseFactory(pg_server)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(db_factory: DatabaseFactory, harness_config: HarnessConfig) -> str:
+    return db_factory.template(harness_config)
+
+
+@pytest.fixture
+def fresh_db(db_factory: DatabaseFactory, migrated_template: str) -> Iterator[ClonedDatabase]:
+    """A freshly migrated database of its own, dropped after the test."""
+    clone = db_factory.clone(migrated_template)
+    try:
+        yield clone
+    finally:
+        db_factory.drop(clone.name)
+
+
+@pytest.fixture
+def empty_db(db_factory: DatabaseFactory) -> Iterator[ClonedDatabase]:
+    """An empty database (no migrations applied), dropped after the test."""
+    database = db_factory.create_empty()
+    try:
+        yield database
+    finally:
+        db_factory.drop(database.name)

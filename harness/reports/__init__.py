@@ -1,0 +1,1 @@
+"""Report writers shared by the CLI and the pytest plugin."""

@@ -1,0 +1,15 @@
+"""A self-contained HTML page for a run (jinja2; no external assets)."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from harness.results import RunResult
+
+
+def render_html(run: RunResult) -> str:
+    env = Environment(
+        loader=PackageLoader("harness.reports", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    return env.get_template("report.html.j2").render(run=run)
