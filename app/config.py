@@ -17,6 +17,15 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr("dev-only-jwt-secret-change-me-0123456789")
     jwt_algorithm: str = "HS256"
     jwt_ttl_s: int = 3600
+    admin_emails: list[str] = Field(
+        default_factory=list, description="emails that become admins when they register"
+    )
+
+    # argon2id cost; the defaults are argon2-cffi's RFC 9106 "low memory" profile.
+    # Tests lower them (time_cost=1, memory_cost=8, parallelism=1) to stay fast.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65_536
+    argon2_parallelism: int = 4
 
     gateway_base_url: str = "http://127.0.0.1:9001"
     gateway_key_id: str = "rzp_test_harness"

@@ -23,3 +23,12 @@ def configure(level: str = "WARNING", *, json: bool = False) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
+    """The harness's loggers: to stderr at WARNING unless the host application configured
+    structlog itself (the harness never writes logs to stdout, which carries JSON output)."""
+    if not structlog.is_configured():
+        configure()
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    return logger

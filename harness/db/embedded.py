@@ -17,11 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import structlog
+from harness.logs import get_logger
 
 from harness.errors import DatabaseUnavailable
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 RUN_AS_USER = "harness_pg"
 SERVER_OPTIONS = (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-import structlog
+from harness.logs import get_logger
 from psycopg import sql
 
 from harness.config import HarnessConfig
@@ -17,7 +17,7 @@ from harness.db.servers import PgServer
 from harness.db.urls import redact, to_async
 from harness.errors import DatabaseUnavailable
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PREFIX = "harness_"
 
