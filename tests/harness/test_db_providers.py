@@ -78,6 +78,7 @@ def test_reaper_cleans_up_when_owner_is_killed(tmp_path: Path) -> None:
     assert not _port_open(int(port_text)), "reaper did not stop the server"
 
 
+@pytest.mark.pg15
 def test_clones_are_isolated_and_cheap(pg_server: PgServer, harness_config: HarnessConfig) -> None:
     factory = DatabaseFactory(pg_server)
     template = factory.template(harness_config)
@@ -102,6 +103,7 @@ def test_clones_are_isolated_and_cheap(pg_server: PgServer, harness_config: Harn
     assert statistics.median(timings) < 2.0
 
 
+@pytest.mark.pg15
 def test_empty_database_has_no_tables(empty_db) -> None:  # type: ignore[no-untyped-def]
     with psycopg.connect(empty_db.url) as conn:
         count = conn.execute(
@@ -110,6 +112,7 @@ def test_empty_database_has_no_tables(empty_db) -> None:  # type: ignore[no-unty
     assert count == (0,)
 
 
+@pytest.mark.pg15
 def test_fresh_db_fixture_is_migrated(fresh_db) -> None:  # type: ignore[no-untyped-def]
     with psycopg.connect(fresh_db.url) as conn:
         tables = {

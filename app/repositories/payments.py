@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.models import Payment
+from app.repositories.base import Repository
+
+
+class PaymentRepository(Repository):
+    async def get_by_gateway_payment_id(self, gateway_payment_id: str) -> Payment | None:
+        result = await self.session.execute(
+            select(Payment).where(Payment.gateway_payment_id == gateway_payment_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def insert_if_absent(
+        self,
+        *,
+        order_id: int,
+        gateway_payment_id: str,
+        gateway_order_id: str,
+        amount_paise: int,
+        currency: str,
+        status: str,
+        signature: str | None,
+    ) -> int | None:
+        """Record a payment once per gateway payment id; the new row id, or ``None``."""
+        statement = (
+            insert(Payment)
+            .values(
+                order_id=order_id,
+                gateway_payment_id=gateway_payment_id,
+                gateway_order_id=gateway_order_id,
+                amount_paise=amount_paise,
+                currency=currency,
+                status=status,
+                signature=signature,
+            )
+            .on_conflict_do_nothing(index_elements=[Payment.gateway_payment_id])
+            .returning(Payment.id)
+        )
+        result = await self.session.execute(statement)
+        return result.scalar_one_or_none()

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.models import User
+from app.repositories.base import Repository
+
+
+class UserRepository(Repository):
+    async def get_by_id(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        result = await self.session.execute(select(User).where(User.email == email))
+        return result.scalar_one_or_none()
+
+    async def insert_if_absent(self, email: str, password_hash: str, is_admin: bool) -> User | None:
+        """Insert a user; ``None`` if the email is taken (also under concurrent registration)."""
+        statement = (
+            insert(User)
+            .values(email=email, password_hash=password_hash, is_admin=is_admin)
+            .on_conflict_do_nothing(index_elements=[User.email])
+            .returning(User)
+        )
+        result = await self.session.execute(statement)
+        return result.scalar_one_or_none()
