@@ -257,15 +257,21 @@ def _read_timeout(request: httpx.Request) -> float | None:
 
 @contextlib.contextmanager
 def fake_services(
-    mounts: Mapping[str, ASGIApp], *, pass_through: Sequence[str] = ()
+    mounts: Mapping[str, ASGIApp],
+    *,
+    names: Mapping[str, str] | None = None,
+    pass_through: Sequence[str] = (),
 ) -> Iterator[respx.MockRouter]:
-    """Mock outbound httpx traffic: each ``base_url -> app`` of ``mounts`` is served in
-    process (route named by its base URL); URLs starting with one of ``pass_through`` go out
-    for real; any other request fails (``assert_all_mocked``), so nothing leaks.
+    """Mock outbound httpx traffic while the block runs.
+
+    Each ``base_url -> app`` of ``mounts`` is served in process, by a route named
+    ``names[base_url]`` (default: the base URL itself). URLs starting with one of
+    ``pass_through`` go out for real; any other request fails (``assert_all_mocked``), so
+    no real outbound HTTP leaks.
     """
     router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
     for base_url, app in mounts.items():
-        mount_asgi(router, base_url, app, name=base_url)
+        mount_asgi(router, base_url, app, name=(names or {}).get(base_url, base_url))
     for url in pass_through:
         router.route(url__startswith=url).pass_through()
     with router:

@@ -34,7 +34,9 @@ class OrderRepository(Repository):
         self, gateway_order_id: str, user_id: int
     ) -> Order | None:
         result = await self.session.execute(
-            select(Order).where(Order.gateway_order_id == gateway_order_id, Order.user_id == user_id)
+            select(Order).where(
+                Order.gateway_order_id == gateway_order_id, Order.user_id == user_id
+            )
         )
         return result.scalar_one_or_none()
 

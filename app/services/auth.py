@@ -56,7 +56,9 @@ async def register(session: AsyncSession, email: str, password: str, settings: S
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str, settings: Settings) -> User:
+async def authenticate(
+    session: AsyncSession, email: str, password: str, settings: Settings
+) -> User:
     user = await UserRepository(session).get_by_email(normalize_email(email))
     hasher = password_hasher(settings)
     if user is None:

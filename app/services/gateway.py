@@ -100,7 +100,9 @@ class GatewayClient:
             log.warning("gateway.unreachable", method=method, path=path, error=type(exc).__name__)
             raise GatewayUnavailable() from exc
         if response.is_server_error or response.is_client_error:
-            log.warning("gateway.error_status", method=method, path=path, status=response.status_code)
+            log.warning(
+                "gateway.error_status", method=method, path=path, status=response.status_code
+            )
             raise GatewayUnavailable(f"payment gateway answered {response.status_code}")
         return response
 

@@ -1,12 +1,12 @@
 """The one pricing rule. Decimal only, half-up to the paise, never float.
 
-subtotal = monthly_price × months
-discount = subtotal × {1: 0 %, 3: 5 %, 6: 10 %, 12: 20 %}[months]
-tax      = (subtotal − discount) × 18 % GST
-total    = subtotal − discount + tax
+subtotal = monthly_price * months
+discount = subtotal * {1: 0 %, 3: 5 %, 6: 10 %, 12: 20 %}[months]
+tax      = (subtotal - discount) * 18 % GST
+total    = subtotal - discount + tax
 
-Each amount is rounded ROUND_HALF_UP to 0.01 as it is computed. G.8GB (₹2,240.00) × 1 month is
-₹2,643.20 = 264320 paise; G.16GB (₹3,490.00) × 12 months is ₹39,534.72 = 3953472 paise.
+Each amount is rounded ROUND_HALF_UP to 0.01 as it is computed. G.8GB (₹2,240.00) * 1 month is
+₹2,643.20 = 264320 paise; G.16GB (₹3,490.00) * 12 months is ₹39,534.72 = 3953472 paise.
 """
 
 from __future__ import annotations

@@ -1,0 +1,150 @@
+"""Typed dependencies. Routes read like sentences: ``session: SessionDep, user: CurrentUser``.
+
+``SessionDep`` owns the request's one transaction. It is declared with ``scope="function"``, so
+its exit runs when the route returns and *before* the response is sent (FastAPI ≥ 0.121): a
+2xx answer means the transaction is committed. On an exception the session is closed without
+commit (rolled back) — except ``CommitThenRaise`` errors, which are committed and re-raised.
+After-commit callbacks (``app.after_commit``) run only after a successful commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.after_commit import discard_after_commit, run_after_commit
+from app.config import Settings
+from app.errors import (
+    AdminRequired,
+    CommitThenRaise,
+    NotAuthenticated,
+    WebhookSignatureInvalid,
+    WebhookSignatureMissing,
+)
+from app.models import User
+from app.observability import Timing
+from app.resources import AppResources
+from app.services import auth as auth_service
+from app.services.gateway import GatewayClient, verify_webhook_signature
+from app.services.provider import ProviderClient
+from app.worker import ProvisioningWaker
+
+
+def get_resources(request: Request) -> AppResources:
+    resources: AppResources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[AppResources, Depends(get_resources)]
+
+
+def get_settings(resources: ResourcesDep) -> Settings:
+    return resources.settings
+
+
+def get_timing(request: Request) -> Timing:
+    timing = getattr(request.state, "timing", None)
+    if not isinstance(timing, Timing):
+        timing = Timing()
+        request.state.timing = timing
+    return timing
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TimingDep = Annotated[Timing, Depends(get_timing)]
+
+
+async def get_session(resources: ResourcesDep, timing: TimingDep) -> AsyncIterator[AsyncSession]:
+    async with resources.sessionmaker() as session:
+        try:
+            yield session
+            await _commit(session, timing)
+        except CommitThenRaise:
+            await _commit(session, timing)
+            raise
+        finally:
+            discard_after_commit(session)  # no-op after a commit: the callbacks already ran
+
+
+async def _commit(session: AsyncSession, timing: Timing) -> None:
+    with timing.measure("commit"):
+        await session.commit()
+    run_after_commit(session)
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_sessionmaker(resources: ResourcesDep) -> async_sessionmaker[AsyncSession]:
+    return resources.sessionmaker
+
+
+def get_gateway(resources: ResourcesDep) -> GatewayClient:
+    return resources.gateway
+
+
+def get_provider(resources: ResourcesDep) -> ProviderClient:
+    return resources.provider
+
+
+def get_waker(resources: ResourcesDep) -> ProvisioningWaker:
+    return resources.waker
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+GatewayDep = Annotated[GatewayClient, Depends(get_gateway)]
+ProviderDep = Annotated[ProviderClient, Depends(get_provider)]
+WakerDep = Annotated[ProvisioningWaker, Depends(get_waker)]
+
+bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/login")
+
+
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    if credentials is None:
+        raise NotAuthenticated()
+    return await auth_service.get_user_by_token(session, credentials.credentials, settings)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise AdminRequired()
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]
+
+
+async def get_verified_webhook_body(
+    request: Request,
+    settings: SettingsDep,
+    timing: TimingDep,
+    x_razorpay_signature: Annotated[
+        str | None, Header(description="hex HMAC-SHA256 of the raw body with the webhook secret")
+    ] = None,
+) -> bytes:
+    """The raw webhook body, once its signature is checked (400 missing, 401 invalid)."""
+    timing.expect("signature", "db", "commit")
+    if not x_razorpay_signature:
+        raise WebhookSignatureMissing()
+    body = await request.body()
+    with timing.measure("signature"):
+        valid = verify_webhook_signature(
+            body, x_razorpay_signature, settings.webhook_secret.get_secret_value()
+        )
+    if not valid:
+        raise WebhookSignatureInvalid()
+    return body
+
+
+VerifiedWebhookBody = Annotated[bytes, Depends(get_verified_webhook_body)]

@@ -1,0 +1,170 @@
+"""Find every mapped class and Table under the configured models packages.
+
+Every submodule is imported; every declarative Base, ``registry``, ``MetaData``, ``Table`` and
+mapped class in a module's globals is collected. A stray model on its own Base (the incident's
+``Plan``) is found like any other.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import structlog
+from sqlalchemy import MetaData, Table
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapper, registry
+
+from harness.errors import ConfigError
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredTable:
+    table: Table
+    classes: tuple[str, ...]  # "package.module.Class" of every class mapping it
+
+    @property
+    def key(self) -> str:
+        return self.table.fullname
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredModels:
+    packages: tuple[str, ...]
+    modules: tuple[str, ...]
+    metadatas: tuple[MetaData, ...]
+    tables: tuple[DiscoveredTable, ...]
+    # The same table name defined again under another MetaData (a second Base).
+    duplicates: tuple[DiscoveredTable, ...] = field(default=())
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(sorted({c for t in (*self.tables, *self.duplicates) for c in t.classes}))
+
+
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _import(name: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is a config problem
+        raise ConfigError(f"models {what} '{name}' cannot be imported: {_one_line(exc)}") from exc
+
+
+def _walk(package: str) -> Iterator[ModuleType]:
+    root = _import(package, "package")
+    yield root
+    path = getattr(root, "__path__", None)
+    if path is None:
+        return
+    for info in sorted(pkgutil.iter_modules(path, prefix=f"{package}."), key=lambda i: i.name):
+        if info.name.rsplit(".", 1)[-1].startswith("__"):
+            continue
+        if info.ispkg:
+            yield from _walk(info.name)
+        else:
+            yield _import(info.name, "module")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.metadatas: dict[int, MetaData] = {}
+        self.registries: dict[int, registry] = {}
+        self.loose_tables: dict[int, Table] = {}
+
+    def add_metadata(self, metadata: MetaData) -> None:
+        self.metadatas.setdefault(id(metadata), metadata)
+
+    def add_registry(self, reg: registry) -> None:
+        if id(reg) not in self.registries:
+            self.registries[id(reg)] = reg
+            self.add_metadata(reg.metadata)
+
+    def visit(self, value: object) -> None:
+        if isinstance(value, registry):
+            self.add_registry(value)
+        elif isinstance(value, MetaData):
+            self.add_metadata(value)
+        elif isinstance(value, Table):
+            self.loose_tables.setdefault(id(value), value)
+            self.add_metadata(value.metadata)
+        elif isinstance(value, type):
+            reg = value.__dict__.get("registry") or getattr(value, "registry", None)
+            if isinstance(reg, registry):
+                self.add_registry(reg)
+            mapper = sa_inspect(value, raiseerr=False)
+            if isinstance(mapper, Mapper):
+                self.add_registry(mapper.registry)
+
+    def mapped_classes(self) -> dict[int, list[str]]:
+        by_table: dict[int, list[str]] = {}
+        for reg in self.registries.values():
+            for mapper in reg.mappers:
+                table = mapper.local_table
+                if isinstance(table, Table):
+                    self.add_metadata(table.metadata)
+                    by_table.setdefault(id(table), []).append(_class_name(mapper.class_))
+        return by_table
+
+
+def discover(packages: Iterable[str]) -> DiscoveredModels:
+    """Import ``packages`` (and all their submodules) and collect every mapped table.
+
+    Raises :class:`ConfigError` when a module cannot be imported or nothing mapped is found.
+    """
+    names = tuple(dict.fromkeys(p.strip() for p in packages if p.strip()))
+    if not names:
+        raise ConfigError("no models packages configured: set [tool.harness] models or --models")
+    collector = _Collector()
+    modules: list[str] = []
+    for package in names:
+        for module in _walk(package):
+            modules.append(module.__name__)
+            for value in list(vars(module).values()):
+                collector.visit(value)
+    by_table = collector.mapped_classes()
+    for table in collector.loose_tables.values():
+        collector.add_metadata(table.metadata)
+
+    tables: dict[str, DiscoveredTable] = {}
+    duplicates: list[DiscoveredTable] = []
+    for metadata in collector.metadatas.values():
+        for table in metadata.tables.values():
+            found = DiscoveredTable(table, tuple(sorted(set(by_table.get(id(table), [])))))
+            existing = tables.get(table.fullname)
+            if existing is None:
+                tables[table.fullname] = found
+            elif existing.table is not table:
+                duplicates.append(found)
+                log.warning(
+                    "schema.discovery.duplicate_table",
+                    table=table.fullname,
+                    first=existing.classes,
+                    again=found.classes,
+                )
+    if not tables:
+        raise ConfigError(
+            f"no mapped classes found under {', '.join(repr(n) for n in names)} "
+            f"({len(modules)} modules imported)"
+        )
+    log.debug("schema.discovered", tables=len(tables), modules=len(modules))
+    return DiscoveredModels(
+        packages=names,
+        modules=tuple(modules),
+        metadatas=tuple(collector.metadatas.values()),
+        tables=tuple(sorted(tables.values(), key=lambda t: t.key)),
+        duplicates=tuple(duplicates),
+    )
+

@@ -1,0 +1,282 @@
+"""The schema the models expect, built from SQLAlchemy ``Table`` objects in the live shape.
+
+Types and expressions are compiled with the PostgreSQL dialect (nothing is created) and keyed
+the same way as reflected ones, so one comparator serves model-vs-live and live-vs-live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Computed,
+    DefaultClause,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Sequence,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import naming, sqltypes
+from sqlalchemy.sql.base import _NONE_NAME
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from harness.schema.discovery import DiscoveredModels, DiscoveredTable
+from harness.schema.snapshot import (
+    CheckInfo,
+    ColumnInfo,
+    EnumInfo,
+    ForeignKeyInfo,
+    IndexInfo,
+    LiveSchema,
+    PrimaryKeyInfo,
+    TableInfo,
+    UniqueInfo,
+    qualified,
+)
+from harness.schema.sqlexpr import canonical_key, canonical_value, split_ordering
+from harness.schema.types import normalize_type, type_family
+
+log = structlog.get_logger(__name__)
+
+_MAX_IDENTIFIER = 63
+_ANY_DEFAULT = "*"
+
+
+class _Builder:
+    def __init__(self, dialect: Dialect, default_schema: str) -> None:
+        self.dialect = dialect
+        self.default_schema = default_schema
+        self.ddl = dialect.ddl_compiler(dialect, None)
+        self.enums: dict[str, EnumInfo] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def sql(self, element: ClauseElement) -> str:
+        if isinstance(element, TextClause):
+            return element.text
+        compiled = element.compile(
+            dialect=self.dialect, compile_kwargs={"literal_binds": True, "include_table": False}
+        )
+        return str(compiled)
+
+    def name_of(self, const: Any, table: Table) -> str | None:
+        name = const.name
+        if name is None or name is _NONE_NAME:
+            try:
+                name = naming._constraint_name_for_table(const, table)
+            except (KeyError, sa_exc.InvalidRequestError):
+                name = None
+        if name is None or not isinstance(name, str):
+            return None
+        return name[:_MAX_IDENTIFIER]
+
+    def table_key(self, schema: str | None, name: str) -> str:
+        return qualified(schema or self.default_schema, name, self.default_schema)
+
+    def impl(self, type_: TypeEngine[Any]) -> TypeEngine[Any]:
+        seen = 0
+        while isinstance(type_, TypeDecorator) and seen < 10:
+            type_ = type_.load_dialect_impl(self.dialect)
+            seen += 1
+        variant = getattr(type_, "_variant_mapping", {}).get(self.dialect.name)
+        return variant if isinstance(variant, TypeEngine) else type_
+
+    def compile_type(self, type_: TypeEngine[Any]) -> str:
+        try:
+            return type_.compile(dialect=self.dialect)
+        except sa_exc.SQLAlchemyError as exc:
+            log.warning("schema.model.type_not_compilable", type=repr(type_), error=str(exc))
+            return repr(type_)
+
+    def enum_of(self, type_: TypeEngine[Any]) -> str | None:
+        inner = self.impl(type_)
+        if isinstance(inner, sqltypes.ARRAY):
+            inner = self.impl(inner.item_type)
+        if isinstance(inner, sqltypes.Enum) and inner.native_enum and inner.name:
+            schema = inner.schema or self.default_schema
+            key = qualified(schema, inner.name, self.default_schema)
+            self.enums.setdefault(key, EnumInfo(schema, inner.name, key, tuple(inner.enums)))
+            return key
+        return None
+
+    # -- columns -------------------------------------------------------------------------
+    def column(self, col: Column[Any], position: int, table: Table) -> ColumnInfo:
+        type_text = self.compile_type(self.impl(col.type))
+        type_key = normalize_type(type_text, self.default_schema)
+        default: str | None = None
+        default_key: str | None = None
+        identity: str | None = None
+        computed: str | None = None
+        generated = False
+        server_default = col.server_default
+        if isinstance(col.identity, Identity):
+            identity = "always" if col.identity.always else "by default"
+            generated = True
+        elif isinstance(col.computed, Computed):
+            computed = self.sql(col.computed.sqltext)
+        elif isinstance(server_default, DefaultClause):
+            arg = server_default.arg
+            if isinstance(arg, str):
+                default = "'" + arg.replace("'", "''") + "'"
+            else:
+                default = self.sql(arg)
+            default_key = canonical_value(default, type_family(type_key)) or default
+        elif server_default is not None:  # FetchedValue: the database fills it in somehow
+            default, default_key = "(set by the database)", _ANY_DEFAULT
+        elif isinstance(col.default, Sequence):
+            default, default_key = f"nextval('{col.default.name}')", _ANY_DEFAULT
+            generated = True
+        elif col is table.autoincrement_column and col.autoincrement in ("auto", True):
+            generated = True
+        return ColumnInfo(
+            name=col.name,
+            type=type_key,
+            type_key=type_key,
+            nullable=bool(col.nullable),
+            position=position,
+            default=default,
+            default_key=default_key,
+            generated_by_db=generated,
+            identity=identity,
+            computed=computed,
+            enum=self.enum_of(col.type),
+        )
+
+    # -- constraints ---------------------------------------------------------------------
+    def foreign_key(self, fk: ForeignKeyConstraint, table: Table) -> ForeignKeyInfo:
+        ref_columns: list[str] = []
+        ref_table = ""
+        for element in fk.elements:
+            try:
+                target = element.column
+                ref_table = self.table_key(target.table.schema, target.table.name)  # type: ignore[attr-defined]
+                ref_columns.append(target.name)
+            except sa_exc.SQLAlchemyError:
+                spec = element.target_fullname.rsplit(".", 1)
+                ref_table = spec[0] if len(spec) == 2 else ref_table
+                ref_columns.append(spec[-1])
+        if ref_table.startswith(self.default_schema + "."):
+            ref_table = ref_table[len(self.default_schema) + 1 :]
+        return ForeignKeyInfo(
+            name=self.name_of(fk, table),
+            columns=tuple(fk.column_keys if not fk.columns else [c.name for c in fk.columns]),
+            ref_table=ref_table,
+            ref_columns=tuple(ref_columns),
+            on_delete=(fk.ondelete or "NO ACTION").upper(),
+            on_update=(fk.onupdate or "NO ACTION").upper(),
+        )
+
+    def check(self, ck: CheckConstraint, table: Table) -> CheckInfo | None:
+        if ck._create_rule is not None and not ck._create_rule(self.ddl):
+            return None
+        text = self.sql(ck.sqltext)
+        return CheckInfo(self.name_of(ck, table), text, canonical_key(text))
+
+    def index(self, ix: Index, table: Table) -> IndexInfo:
+        elements: list[str] = []
+        keys: list[str] | None = []
+        for expr in ix.expressions:
+            if isinstance(expr, Column):
+                text, desc, nulls = expr.name, False, None
+                key: str | None = repr(("col", expr.name))
+            else:
+                text, desc, nulls = split_ordering(self.sql(expr))
+                key = canonical_key(text)
+            elements.append(text + (" DESC" if desc else ""))
+            if key is None or keys is None:
+                keys = None
+            else:
+                keys.append(key + (" desc" if desc else "") + _nulls(nulls))
+        options = ix.dialect_options["postgresql"]
+        where = options.get("where")
+        predicate = self.sql(where) if isinstance(where, ClauseElement) else where
+        include = tuple(
+            c if isinstance(c, str) else str(getattr(c, "name", c))
+            for c in (options.get("include") or ())
+        )
+        return IndexInfo(
+            name=self.name_of(ix, table),
+            elements=tuple(elements),
+            element_keys=tuple(keys) if keys is not None else None,
+            unique=bool(ix.unique),
+            predicate=predicate,
+            predicate_key=canonical_key(predicate) if predicate else None,
+            method=str(options.get("using") or "btree").lower(),
+            include=include,
+        )
+
+    def table(self, found: DiscoveredTable) -> TableInfo:
+        table = found.table
+        schema = table.schema or self.default_schema
+        columns = {c.name: self.column(c, i + 1, table) for i, c in enumerate(table.columns)}
+        pk = table.primary_key
+        primary_key = (
+            PrimaryKeyInfo(self.name_of(pk, table), tuple(c.name for c in pk.columns))
+            if pk is not None and len(pk.columns)
+            else None
+        )
+        fks: list[ForeignKeyInfo] = []
+        uniques: list[UniqueInfo] = []
+        checks: list[CheckInfo] = []
+        for const in sorted(table.constraints, key=lambda c: c._creation_order):
+            if isinstance(const, ForeignKeyConstraint):
+                fks.append(self.foreign_key(const, table))
+            elif isinstance(const, UniqueConstraint):
+                cols = tuple(c.name for c in const.columns)
+                uniques.append(UniqueInfo(self.name_of(const, table), cols, "constraint"))
+            elif isinstance(const, CheckConstraint):
+                info = self.check(const, table)
+                if info is not None:
+                    checks.append(info)
+        indexes: list[IndexInfo] = []
+        for ix in sorted(table.indexes, key=lambda i: i.name or ""):
+            info_ix = self.index(ix, table)
+            plain = all(isinstance(e, Column) for e in ix.expressions)
+            if info_ix.unique and plain and not info_ix.predicate and info_ix.method == "btree":
+                uniques.append(UniqueInfo(info_ix.name, info_ix.elements, "index"))
+            else:
+                indexes.append(info_ix)
+        return TableInfo(
+            schema=schema,
+            name=table.name,
+            key=qualified(schema, table.name, self.default_schema),
+            columns=columns,
+            primary_key=primary_key,
+            foreign_keys=tuple(fks),
+            uniques=tuple(uniques),
+            checks=tuple(checks),
+            indexes=tuple(indexes),
+            mapped_by=found.classes,
+        )
+
+
+def _nulls(nulls_first: bool | None) -> str:
+    if nulls_first is None:
+        return ""
+    return " nulls first" if nulls_first else " nulls last"
+
+
+def model_schema(
+    discovered: DiscoveredModels | Iterable[DiscoveredTable],
+    dialect: Dialect | None = None,
+    *,
+    default_schema: str = "public",
+) -> LiveSchema:
+    """The expected schema of the discovered models, in the shape of a reflected one."""
+    builder = _Builder(dialect or postgresql.dialect(), default_schema)
+    found = discovered.tables if isinstance(discovered, DiscoveredModels) else tuple(discovered)
+    schema = LiveSchema(source="models", default_schema=default_schema)
+    for item in found:
+        info = builder.table(item)
+        schema.tables[info.key] = info
+    schema.enums = dict(builder.enums)
+    return schema

@@ -1,0 +1,330 @@
+"""Reflect a live PostgreSQL schema with a fixed number of bulk catalog queries.
+
+One psycopg connection, one read-only repeatable-read transaction (a consistent snapshot),
+and the queries of :mod:`harness.schema.catalog` sent together in pipeline mode: the number of
+round trips does not grow with the number of tables.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+import structlog
+
+from harness.errors import DatabaseUnavailable
+from harness.schema import catalog
+from harness.schema.snapshot import (
+    CheckInfo,
+    ColumnInfo,
+    EnumInfo,
+    ForeignKeyInfo,
+    FunctionInfo,
+    IndexInfo,
+    LiveSchema,
+    PrimaryKeyInfo,
+    RelationKind,
+    SequenceInfo,
+    TableInfo,
+    UniqueInfo,
+    ViewInfo,
+    qualified,
+)
+from harness.schema.sqlexpr import canonical_key, canonical_value
+from harness.schema.types import normalize_type, type_family
+
+log = structlog.get_logger(__name__)
+
+_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_RELKINDS: dict[str, RelationKind] = {
+    "r": "table",
+    "p": "table",
+    "f": "foreign table",
+    "v": "view",
+    "m": "materialized view",
+}
+_IDENTITY = {"a": "always", "d": "by default"}
+_FUNCTION_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window"}
+_NEXTVAL = re.compile(r"^\s*nextval\(", re.IGNORECASE)
+
+
+def libpq_url(url: str) -> str:
+    """``postgresql+psycopg://…`` and ``postgres://…`` as a plain libpq URL."""
+    return re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url.strip())
+
+
+def display_url(url: str) -> str:
+    """``postgresql://host:port/db`` — never the user's password."""
+    parts = urlsplit(libpq_url(url))
+    query = parse_qs(parts.query)
+    host = unquote(parts.hostname or "") or (query.get("host") or ["localhost"])[0]
+    try:
+        port = parts.port or int((query.get("port") or ["5432"])[0])
+    except ValueError:
+        port = 5432
+    database = unquote(parts.path.lstrip("/")) or (query.get("dbname") or [""])[0]
+    if host.startswith("/"):
+        return f"postgresql:///{database}?host={host}&port={port}"
+    return f"postgresql://{host}:{port}/{database}"
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    text = " ".join(str(exc).split())
+    password = urlsplit(libpq_url(url)).password
+    if password:
+        text = text.replace(password, "***")
+    lowered = text.lower()
+    for needle, reason in (
+        ("connection refused", "connection refused"),
+        ("timeout expired", "timed out"),
+        ("no such file or directory", "no server socket there"),
+        ("could not translate host name", "unknown host"),
+        ("name or service not known", "unknown host"),
+    ):
+        if needle in lowered:
+            return reason
+    match = re.search(r'database "[^"]+" does not exist|password authentication failed[^:]*', text)
+    if match:
+        return match.group(0)
+    return text.split(": ", 2)[-1] if "failed: " in text else text
+
+
+def connect(url: str, *, timeout: float = 5.0) -> psycopg.Connection[tuple[Any, ...]]:
+    """A psycopg connection, or :class:`DatabaseUnavailable` with one readable line."""
+    try:
+        return psycopg.connect(libpq_url(url), connect_timeout=max(1, round(timeout)))
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to {display_url(url)}: {_reason(exc, url)}"
+        ) from None
+
+
+def reflect_schema(
+    url: str,
+    schemas: Sequence[str] = ("public",),
+    *,
+    objects: bool = True,
+) -> LiveSchema:
+    """Reflect tables, columns, constraints, indexes, enums (and, with ``objects``, sequences,
+    views and functions) of ``schemas``. The first schema is the default one: its objects are
+    keyed by bare name, others as ``schema.name``.
+    """
+    started = time.perf_counter()
+    names = list(dict.fromkeys(schemas)) or ["public"]
+    queries: list[tuple[str, str]] = [
+        ("columns", catalog.COLUMNS),
+        ("constraints", catalog.CONSTRAINTS),
+        ("indexes", catalog.INDEXES),
+        ("enums", catalog.ENUMS),
+    ]
+    if objects:
+        queries += [
+            ("sequences", catalog.SEQUENCES),
+            ("views", catalog.VIEWS),
+            ("functions", catalog.FUNCTIONS),
+        ]
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    with connect(url) as conn:
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        version = conn.info.server_version
+        try:
+            with conn.pipeline():
+                cursors = []
+                for name, sql in queries:
+                    cur = conn.cursor()
+                    cur.execute(sql, {"schemas": names})
+                    cursors.append((name, cur))
+            for name, cur in cursors:
+                rows[name] = cur.fetchall()
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"lost connection to {display_url(url)}: {_reason(exc, url)}"
+            ) from None
+        conn.rollback()
+    schema = _Assembler(names[0]).build(rows, source=display_url(url))
+    schema.server_version = f"{version // 10000}.{version % 10000}"
+    schema.queries = len(queries)
+    log.debug(
+        "schema.reflected",
+        database=schema.source,
+        tables=len(schema.tables),
+        queries=len(queries),
+        seconds=round(time.perf_counter() - started, 4),
+    )
+    return schema
+
+
+class _Assembler:
+    def __init__(self, default_schema: str) -> None:
+        self.default_schema = default_schema
+        self.attnames: dict[str, dict[int, str]] = {}
+
+    def key(self, schema: str, name: str) -> str:
+        return qualified(schema, name, self.default_schema)
+
+    def build(self, rows: dict[str, list[tuple[Any, ...]]], *, source: str) -> LiveSchema:
+        result = LiveSchema(source=source, default_schema=self.default_schema)
+        columns, kinds = self.columns(rows["columns"])
+        parts = self.constraints(rows["constraints"])
+        indexes, index_uniques = self.indexes(rows["indexes"])
+        for key, cols in columns.items():
+            schema, _, name = key.rpartition(".") if "." in key else (self.default_schema, "", key)
+            pk, fks, uniques, checks = parts.get(key, (None, [], [], []))
+            result.tables[key] = TableInfo(
+                schema=schema,
+                name=name,
+                key=key,
+                columns=cols,
+                primary_key=pk,
+                foreign_keys=tuple(fks),
+                uniques=tuple(uniques + index_uniques.get(key, [])),
+                checks=tuple(checks),
+                indexes=tuple(indexes.get(key, [])),
+                kind=kinds[key],
+            )
+        for nsp, typname, values in rows["enums"]:
+            key = self.key(nsp, typname)
+            result.enums[key] = EnumInfo(nsp, typname, key, tuple(values))
+        for row in rows.get("sequences", []):
+            nsp, name, dtype, start, inc, minimum, maximum, cycle, owned = row
+            key = self.key(nsp, name)
+            owner = owned
+            if owned and owned.startswith(self.default_schema + "."):
+                owner = owned[len(self.default_schema) + 1 :]
+            result.sequences[key] = SequenceInfo(
+                key, dtype, int(start), int(inc), int(minimum), int(maximum), bool(cycle), owner
+            )
+        for nsp, name, relkind, definition in rows.get("views", []):
+            key = self.key(nsp, name)
+            result.views[key] = ViewInfo(key, _RELKINDS[relkind], definition or "")
+        for nsp, name, args, prokind, lang, res, definition in rows.get("functions", []):
+            key = self.key(nsp, f"{name}({args})")
+            kind = _FUNCTION_KINDS.get(prokind, prokind)
+            result.functions[key] = FunctionInfo(key, kind, lang, res, definition or "")
+        return result
+
+    def columns(
+        self, rows: list[tuple[Any, ...]]
+    ) -> tuple[dict[str, dict[str, ColumnInfo]], dict[str, RelationKind]]:
+        tables: dict[str, dict[str, ColumnInfo]] = {}
+        kinds: dict[str, RelationKind] = {}
+        for row in rows:
+            nsp, rel, relkind, attnum, attname, type_, notnull, default, ident, gen = row[:10]
+            enum_schema, enum_name = row[10], row[11]
+            key = self.key(nsp, rel)
+            cols = tables.setdefault(key, {})
+            kinds[key] = _RELKINDS[relkind]
+            if attnum is None:
+                continue
+            self.attnames.setdefault(key, {})[attnum] = attname
+            type_key = normalize_type(type_, self.default_schema)
+            nextval = default is not None and _NEXTVAL.match(default) is not None
+            cols[attname] = ColumnInfo(
+                name=attname,
+                type=type_,
+                type_key=type_key,
+                nullable=not notnull,
+                position=attnum,
+                default=default,
+                default_key=(
+                    (canonical_value(default, type_family(type_key)) or default)
+                    if default is not None
+                    else None
+                ),
+                generated_by_db=nextval or bool(ident),
+                identity=_IDENTITY.get(ident or ""),
+                computed=gen,
+                enum=self.key(enum_schema, enum_name) if enum_name else None,
+            )
+        return tables, kinds
+
+    def names(self, key: str, attnums: list[int] | None) -> tuple[str, ...]:
+        known = self.attnames.get(key, {})
+        return tuple(known.get(n, f"#{n}") for n in attnums or [])
+
+    def constraints(
+        self, rows: list[tuple[Any, ...]]
+    ) -> dict[
+        str,
+        tuple[PrimaryKeyInfo | None, list[ForeignKeyInfo], list[UniqueInfo], list[CheckInfo]],
+    ]:
+        out: dict[
+            str,
+            tuple[PrimaryKeyInfo | None, list[ForeignKeyInfo], list[UniqueInfo], list[CheckInfo]],
+        ] = {}
+        for nsp, rel, name, contype, conkey, ref_nsp, ref_rel, ref_cols, upd, dele, expr, _ in rows:
+            key = self.key(nsp, rel)
+            pk, fks, uniques, checks = out.setdefault(key, (None, [], [], []))
+            cols = self.names(key, conkey)
+            if contype == "p":
+                out[key] = (PrimaryKeyInfo(name, cols), fks, uniques, checks)
+            elif contype == "u":
+                uniques.append(UniqueInfo(name, cols, "constraint"))
+            elif contype == "f":
+                fks.append(
+                    ForeignKeyInfo(
+                        name=name,
+                        columns=cols,
+                        ref_table=self.key(ref_nsp, ref_rel),
+                        ref_columns=tuple(ref_cols or ()),
+                        on_delete=_ACTIONS.get(dele, dele),
+                        on_update=_ACTIONS.get(upd, upd),
+                    )
+                )
+            elif contype == "c":
+                checks.append(CheckInfo(name, expr, canonical_key(expr)))
+        return out
+
+    def indexes(
+        self, rows: list[tuple[Any, ...]]
+    ) -> tuple[dict[str, list[IndexInfo]], dict[str, list[UniqueInfo]]]:
+        indexes: dict[str, list[IndexInfo]] = {}
+        uniques: dict[str, list[UniqueInfo]] = {}
+        for row in rows:
+            nsp, rel, name, unique, method, nkey, indkey, indoption, exprs, pred, backs = row
+            if backs:
+                continue
+            key = self.key(nsp, rel)
+            known = self.attnames.get(key, {})
+            elements: list[str] = []
+            keys: list[str] | None = []
+            for pos, attnum in enumerate(indkey[:nkey]):
+                if attnum:
+                    text = known.get(attnum, f"#{attnum}")
+                    elem_key: str | None = repr(("col", text))
+                else:
+                    text = exprs[pos] if exprs else "?"
+                    elem_key = canonical_key(text)
+                option = indoption[pos] if pos < len(indoption) else 0
+                desc, nulls_first = bool(option & 1), bool(option & 2)
+                suffix = " desc" if desc else ""
+                if nulls_first != desc:
+                    suffix += " nulls first" if nulls_first else " nulls last"
+                elements.append(text + (" DESC" if desc else ""))
+                if elem_key is None or keys is None:
+                    keys = None
+                else:
+                    keys.append(elem_key + suffix)
+            include = tuple(known.get(n, f"#{n}") for n in indkey[nkey:])
+            plain = all(indkey[:nkey]) and not include and not any(indoption[:nkey])
+            if unique and plain and pred is None and method == "btree":
+                uniques.setdefault(key, []).append(UniqueInfo(name, tuple(elements), "index"))
+                continue
+            indexes.setdefault(key, []).append(
+                IndexInfo(
+                    name=name,
+                    elements=tuple(elements),
+                    element_keys=tuple(keys) if keys is not None else None,
+                    unique=bool(unique),
+                    predicate=pred,
+                    predicate_key=canonical_key(pred) if pred else None,
+                    method=method,
+                    include=include,
+                )
+            )
+        return indexes, uniques

@@ -1,0 +1,208 @@
+"""`harness serve` driven as a user would: a subprocess, one JSON line, real HTTP only."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INCIDENT_SQL = (
+    "SELECT id, server_name, plan_name, server_status FROM servers WHERE user_id = {uid};"
+)
+READY_KEYS = {
+    "app_url",
+    "gateway_url",
+    "provider_url",
+    "database_url",
+    "gateway_key_id",
+    "gateway_key_secret",
+    "webhook_secret",
+}
+
+
+def _harness(*args: str) -> list[str]:
+    return [sys.executable, "-m", "harness.cli.main", *args]
+
+
+def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        proc.kill()
+        raise AssertionError(
+            f"no ready line within {timeout}s; stderr: {proc.stderr.read() if proc.stderr else ''}"
+        )
+    return proc.stdout.readline()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    env = {**os.environ, "HARNESS_DATABASE_URL": ""}
+    proc = subprocess.Popen(
+        _harness("serve", "--port", "0", "--format", "json"),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = _read_line(proc, 60)
+    info = json.loads(line)
+    try:
+        yield proc, info
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _register_login(http: httpx.Client, api: str, email: str) -> dict[str, str]:
+    assert (
+        http.post(
+            f"{api}/auth/register", json={"email": email, "password": "pw-123456789"}
+        ).status_code
+        == 201
+    )
+    token = http.post(
+        f"{api}/auth/login", json={"email": email, "password": "pw-123456789"}
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_ready_line_is_the_only_stdout_and_has_every_key(
+    served: tuple[subprocess.Popen[str], dict[str, Any]],
+) -> None:
+    _, info = served
+    assert READY_KEYS <= set(info)
+    assert info["database_url"].startswith("postgresql://")
+    assert httpx.get(f"{info['app_url']}/healthz").status_code == 200
+
+
+def test_a_client_pays_and_gets_an_active_server_over_http(
+    served: tuple[subprocess.Popen[str], dict[str, Any]],
+) -> None:
+    _, info = served
+    api = f"{info['app_url']}/api/v1"
+    with httpx.Client(timeout=30) as http:
+        auth = _register_login(http, api, "buyer@example.com")
+        plans = http.get(f"{api}/plans").json()
+        g8 = next(p for p in plans if p["name"] == "G.8GB")
+        order = http.post(
+            f"{api}/orders", json={"plan_id": g8["id"], "billing_cycle_months": 1}, headers=auth
+        )
+        assert order.status_code == 201, order.text
+        order_body = order.json()
+        assert order_body["amount_paise"] == 264320
+        paid = http.post(
+            f"{info['gateway_url']}/v1/checkout/pay",
+            json={"order_id": order_body["gateway_order_id"]},
+        )
+        assert paid.status_code == 200
+        checkout = paid.json()
+
+        verified = http.post(f"{api}/payments/verify", json=checkout, headers=auth)
+        assert verified.status_code == 200, verified.text
+        server = verified.json()["server"]
+        assert "total" in verified.headers["server-timing"]
+
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline:
+            mine = http.get(f"{api}/servers", headers=auth).json()
+            status = next(s["server_status"] for s in mine if s["id"] == server["id"])
+            if status == "active":
+                break
+            time.sleep(0.1)
+        assert status == "active"
+
+        again = http.post(f"{api}/payments/verify", json=checkout, headers=auth)
+        assert again.status_code == 200 and again.json()["server"]["id"] == server["id"]
+
+        with psycopg.connect(info["database_url"]) as conn:
+            before = conn.execute("SELECT count(*) FROM payments").fetchone()
+        forged = {**checkout, "razorpay_signature": "0" * 64}
+        assert http.post(f"{api}/payments/verify", json=forged, headers=auth).status_code == 400
+        with psycopg.connect(info["database_url"]) as conn:
+            assert conn.execute("SELECT count(*) FROM payments").fetchone() == before
+            uid = conn.execute("SELECT id FROM users WHERE email = 'buyer@example.com'").fetchone()
+            assert uid is not None
+            rows = conn.execute(INCIDENT_SQL.format(uid=int(uid[0]))).fetchall()
+        assert [(r[0], r[3]) for r in rows] == [(server["id"], "active")]
+
+        other = _register_login(http, api, "someone-else@example.com")
+        assert http.get(f"{api}/servers", headers=other).json() == []
+        assert http.get(f"{api}/servers/{server['id']}", headers=other).status_code == 404
+
+        assert (
+            http.get(f"{api}/admin/orders", params={"paid_without_server": "true"}).status_code
+            == 401
+        )
+        assert (
+            http.get(
+                f"{api}/admin/orders", params={"paid_without_server": "true"}, headers=other
+            ).status_code
+            == 403
+        )
+
+
+def test_sigterm_stops_cleanly(served: tuple[subprocess.Popen[str], dict[str, Any]]) -> None:
+    proc, info = served
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    stderr = proc.stderr.read() if proc.stderr else ""
+    assert "Traceback" not in stderr
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(info["database_url"], connect_timeout=2)
+
+
+def test_port_in_use_is_one_line_exit_2() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        proc = subprocess.run(
+            _harness("serve", "--port", str(port), "--format", "json"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "HARNESS_DATABASE_URL": ""},
+        )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], proc.stderr
+
+
+def test_db_up_prints_one_json_line_and_drops_on_signal() -> None:
+    proc = subprocess.Popen(
+        _harness("db", "up", "--format", "json"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
+    )
+    try:
+        info = json.loads(_read_line(proc, 60))
+        assert info["psql"].startswith("psql ")
+        with psycopg.connect(info["database_url"]) as conn:
+            assert conn.execute("SELECT count(*) FROM hosting_plans").fetchone() == (2,)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
