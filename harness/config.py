@@ -20,6 +20,18 @@ DEFAULT_SETTINGS_MAP = {
 }
 
 
+class SilentAllow(BaseModel):
+    """A database error the app may catch and carry on after (fnmatch patterns; see
+    ``harness.silent.detector.AllowRule``). ``reason`` is mandatory."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=1)
+    scope: str = "*"
+    sqlstate: str = "*"
+    table: str = "*"
+
+
 class HarnessConfig(BaseModel):
     """What the harness needs to know about a project. Paths are relative to ``root``."""
 
@@ -40,6 +52,11 @@ class HarnessConfig(BaseModel):
     fakes: dict[str, str] = Field(default_factory=dict)
     baselines: str = "reports/baselines"
     report_dir: str = "reports/out"
+    # where the app keeps its SQLAlchemy engine (dotted path from the ASGI app), for the
+    # silent-failure detector; database errors it may swallow on purpose; the recover hook
+    engine_attr: str = "state.engine"
+    silent_allow: list[SilentAllow] = Field(default_factory=list)
+    recover: str | None = None
 
     @property
     def alembic_ini_path(self) -> Path:

@@ -13,6 +13,7 @@ from harness.config import HarnessConfig, load_config
 from harness.db import ClonedDatabase, DatabaseFactory, PgServer, open_server
 from harness.errors import HarnessError
 from harness.logs import configure
+from harness.silent import SilentFailureDetector
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,3 +77,14 @@ def empty_db(db_factory: DatabaseFactory) -> Iterator[ClonedDatabase]:
         yield database
     finally:
         db_factory.drop(database.name)
+
+
+@pytest.fixture
+def silent_detector() -> Iterator[SilentFailureDetector]:
+    """A silent-failure detector: ``attach(engine)``, wrap the app with ``asgi_middleware`` or
+    use ``scope(name)``; then ``findings()`` or ``assert_none_swallowed()``. Detached after."""
+    detector = SilentFailureDetector()
+    try:
+        yield detector
+    finally:
+        detector.detach()

@@ -2,31 +2,61 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.results import GateResult, RunResult
 from harness.workspace import Workspace, fresh_database
 
+if TYPE_CHECKING:
+    from harness.silent.gate import ObservedRun
+
 
 @dataclass(frozen=True, slots=True)
 class RunContext:
     config: HarnessConfig
     workspace: Workspace
+    memo: dict[str, Any] = field(default_factory=dict)  # results shared between gates
 
 
 GateFn = Callable[[RunContext], GateResult]
 
 
-def _smoke(ctx: RunContext) -> GateResult:
-    from harness.gates.smoke import run_smoke
+def _observed(ctx: RunContext) -> ObservedRun:
+    """The smoke flow, run once per `harness run` on a fresh database with the silent-failure
+    detector on the app; the invariants are then checked on that same database."""
+    from harness.silent.gate import observed_smoke_run
 
-    with fresh_database(ctx.workspace) as database:
-        return asyncio.run(run_smoke(ctx.config, database.url))
+    found = ctx.memo.get("observed_smoke")
+    if found is None:
+        with fresh_database(ctx.workspace) as database:
+            found = ctx.memo["observed_smoke"] = observed_smoke_run(ctx.config, database.url)
+    return cast("ObservedRun", found)
+
+
+def _smoke(ctx: RunContext) -> GateResult:
+    return _observed(ctx).smoke
+
+
+def _silent(ctx: RunContext) -> GateResult:
+    return _observed(ctx).silent
+
+
+def _invariants(ctx: RunContext) -> GateResult:
+    result = _observed(ctx).invariants
+    if result is None:
+        raise ConfigError("[tool.harness] invariants is not set (e.g. 'contracts.invariants')")
+    return result
+
+
+def _bench(ctx: RunContext) -> GateResult:
+    from harness.bench.gate import bench_gate
+
+    return bench_gate(ctx)
 
 
 @dataclass(slots=True)
@@ -50,6 +80,9 @@ class GateRegistry:
 def default_registry() -> GateRegistry:
     registry = GateRegistry()
     registry.register("smoke", _smoke)
+    registry.register("silent", _silent)
+    registry.register("invariants", _invariants)
+    registry.register("bench", _bench)
     return registry
 
 

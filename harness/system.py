@@ -11,7 +11,7 @@ import contextlib
 import inspect
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -144,8 +144,10 @@ async def serve_system(
     host: str = "127.0.0.1",
     port: int = 0,
     settings_overrides: dict[str, Any] | None = None,
+    app_wrapper: Callable[[Any], Any] | None = None,
 ) -> AsyncIterator[SystemInfo]:
-    """Run both fakes and the app on loopback until the block exits."""
+    """Run both fakes and the app on loopback until the block exits. ``app_wrapper`` (e.g. the
+    silent-failure detector's ``asgi_middleware``) wraps the built app before it is served."""
     app_sock = bind_socket(host, port)
     context: dict[str, Any] = {"database_url": database_url, **new_secrets()}
     running: list[_Running] = []
@@ -156,6 +158,8 @@ async def serve_system(
             context[key] = running[-1].url
         context["settings_overrides"] = settings_overrides or {}
         app = build_app(config, context)
+        if app_wrapper is not None:
+            app = app_wrapper(app)
         running.append(await _start(app, app_sock, lifespan="on"))
         context["app_url"] = running[-1].url
         yield SystemInfo(**{k: context[k] for k in SystemInfo.__dataclass_fields__})

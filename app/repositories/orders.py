@@ -69,7 +69,7 @@ class OrderRepository(Repository):
             statement = statement.where(Order.payment_status == "paid", Server.id.is_(None))
         statement = statement.order_by(Order.id.desc()).limit(limit).offset(offset)
         result = await self.session.execute(statement)
-        return [(order, server_id) for order, server_id in result.tuples()]
+        return [(order, server_id) for order, server_id in result.all()]
 
     async def set_status(
         self, order_id: int, order_status: str, failure_reason: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -46,10 +47,10 @@ def _password_matches(hasher: PasswordHasher, password_hash: str, password: str)
 async def register(session: AsyncSession, email: str, password: str, settings: Settings) -> User:
     email = normalize_email(email)
     admins = {normalize_email(e) for e in settings.admin_emails}
+    # argon2 is deliberately slow: hash in a thread so the event loop keeps serving.
+    password_hash = await asyncio.to_thread(password_hasher(settings).hash, password)
     user = await UserRepository(session).insert_if_absent(
-        email=email,
-        password_hash=password_hasher(settings).hash(password),
-        is_admin=email in admins,
+        email=email, password_hash=password_hash, is_admin=email in admins
     )
     if user is None:
         raise EmailAlreadyRegistered()
@@ -63,15 +64,12 @@ async def authenticate(
     hasher = password_hasher(settings)
     if user is None:
         # Same work as a real check, so response time does not reveal which emails exist.
-        _password_matches(
-            hasher,
-            _dummy_hash(
-                settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
-            ),
-            password,
+        dummy = _dummy_hash(
+            settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
         )
+        await asyncio.to_thread(_password_matches, hasher, dummy, password)
         raise InvalidCredentials()
-    if not _password_matches(hasher, user.password_hash, password):
+    if not await asyncio.to_thread(_password_matches, hasher, user.password_hash, password):
         raise InvalidCredentials()
     return user
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from harness.cli.bench import bench
+from harness.cli.reconcile import reconcile, recover
 from harness.cli.run import run
 from harness.cli.serve import db_app, serve
 
@@ -17,6 +19,9 @@ app = typer.Typer(
 app.command("run")(run)
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
+app.command("reconcile")(reconcile)
+app.command("recover")(recover)
+app.command("bench")(bench)
 
 
 def main() -> None:

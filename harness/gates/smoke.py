@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -25,13 +26,18 @@ def load_flow(config: HarnessConfig) -> Flow:
     return flow
 
 
-async def run_smoke(config: HarnessConfig, database_url: str) -> GateResult:
+async def run_smoke(
+    config: HarnessConfig,
+    database_url: str,
+    *,
+    app_wrapper: Callable[[Any], Any] | None = None,
+) -> GateResult:
     flow = load_flow(config)
     recorder = StepRecorder()
     result = GateResult(gate="smoke")
     started = time.perf_counter()
     async with (
-        serve_system(config, database_url) as system,
+        serve_system(config, database_url, app_wrapper=app_wrapper) as system,
         httpx.AsyncClient(timeout=30) as http,
     ):
         try:

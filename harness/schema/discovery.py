@@ -13,14 +13,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 
-import structlog
 from sqlalchemy import MetaData, Table
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, registry
 
 from harness.errors import ConfigError
+from harness.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def _one_line(exc: BaseException) -> str:
 def _import(name: str, what: str) -> ModuleType:
     try:
         return importlib.import_module(name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is a config problem
+    except Exception as exc:
         raise ConfigError(f"models {what} '{name}' cannot be imported: {_one_line(exc)}") from exc
 
 
@@ -104,7 +104,7 @@ class _Collector:
             reg = value.__dict__.get("registry") or getattr(value, "registry", None)
             if isinstance(reg, registry):
                 self.add_registry(reg)
-            mapper = sa_inspect(value, raiseerr=False)
+            mapper: object = sa_inspect(value, raiseerr=False)
             if isinstance(mapper, Mapper):
                 self.add_registry(mapper.registry)
 
@@ -167,4 +167,3 @@ def discover(packages: Iterable[str]) -> DiscoveredModels:
         tables=tuple(sorted(tables.values(), key=lambda t: t.key)),
         duplicates=tuple(duplicates),
     )
-

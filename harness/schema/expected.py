@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import structlog
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -30,6 +29,7 @@ from sqlalchemy.sql.base import _NONE_NAME
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from harness.logs import get_logger
 from harness.schema.discovery import DiscoveredModels, DiscoveredTable
 from harness.schema.snapshot import (
     CheckInfo,
@@ -46,7 +46,7 @@ from harness.schema.snapshot import (
 from harness.schema.sqlexpr import canonical_key, canonical_value, split_ordering
 from harness.schema.types import normalize_type, type_family
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _MAX_IDENTIFIER = 63
 _ANY_DEFAULT = "*"
@@ -56,7 +56,7 @@ class _Builder:
     def __init__(self, dialect: Dialect, default_schema: str) -> None:
         self.dialect = dialect
         self.default_schema = default_schema
-        self.ddl = dialect.ddl_compiler(dialect, None)
+        self.ddl = dialect.ddl_compiler(dialect, None)  # type: ignore[arg-type]
         self.enums: dict[str, EnumInfo] = {}
 
     # -- helpers -------------------------------------------------------------------------
@@ -72,7 +72,7 @@ class _Builder:
         name = const.name
         if name is None or name is _NONE_NAME:
             try:
-                name = naming._constraint_name_for_table(const, table)
+                name = naming._constraint_name_for_table(const, table)  # type: ignore[no-untyped-call]
             except (KeyError, sa_exc.InvalidRequestError):
                 name = None
         if name is None or not isinstance(name, str):
@@ -125,10 +125,7 @@ class _Builder:
             computed = self.sql(col.computed.sqltext)
         elif isinstance(server_default, DefaultClause):
             arg = server_default.arg
-            if isinstance(arg, str):
-                default = "'" + arg.replace("'", "''") + "'"
-            else:
-                default = self.sql(arg)
+            default = _quote(arg) if isinstance(arg, str) else self.sql(arg)
             default_key = canonical_value(default, type_family(type_key)) or default
         elif server_default is not None:  # FetchedValue: the database fills it in somehow
             default, default_key = "(set by the database)", _ANY_DEFAULT
@@ -158,7 +155,7 @@ class _Builder:
         for element in fk.elements:
             try:
                 target = element.column
-                ref_table = self.table_key(target.table.schema, target.table.name)  # type: ignore[attr-defined]
+                ref_table = self.table_key(target.table.schema, target.table.name)
                 ref_columns.append(target.name)
             except sa_exc.SQLAlchemyError:
                 spec = element.target_fullname.rsplit(".", 1)
@@ -188,6 +185,9 @@ class _Builder:
             if isinstance(expr, Column):
                 text, desc, nulls = expr.name, False, None
                 key: str | None = repr(("col", expr.name))
+            elif isinstance(expr, str):
+                text, desc, nulls = split_ordering(expr)
+                key = canonical_key(text)
             else:
                 text, desc, nulls = split_ordering(self.sql(expr))
                 key = canonical_key(text)
@@ -259,6 +259,10 @@ class _Builder:
         )
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _nulls(nulls_first: bool | None) -> str:
     if nulls_first is None:
         return ""
@@ -272,7 +276,7 @@ def model_schema(
     default_schema: str = "public",
 ) -> LiveSchema:
     """The expected schema of the discovered models, in the shape of a reflected one."""
-    builder = _Builder(dialect or postgresql.dialect(), default_schema)
+    builder = _Builder(dialect or postgresql.dialect(), default_schema)  # type: ignore[no-untyped-call]
     found = discovered.tables if isinstance(discovered, DiscoveredModels) else tuple(discovered)
     schema = LiveSchema(source="models", default_schema=default_schema)
     for item in found:

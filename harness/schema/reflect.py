@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
-import structlog
 
 from harness.errors import DatabaseUnavailable
+from harness.logs import get_logger
 from harness.schema import catalog
 from harness.schema.snapshot import (
     CheckInfo,
@@ -37,7 +38,7 @@ from harness.schema.snapshot import (
 from harness.schema.sqlexpr import canonical_key, canonical_value
 from harness.schema.types import normalize_type, type_family
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 _RELKINDS: dict[str, RelationKind] = {
@@ -159,6 +160,14 @@ def reflect_schema(
     return schema
 
 
+@dataclass(slots=True)
+class _Constraints:
+    primary_key: PrimaryKeyInfo | None = None
+    foreign_keys: list[ForeignKeyInfo] = field(default_factory=list)
+    uniques: list[UniqueInfo] = field(default_factory=list)
+    checks: list[CheckInfo] = field(default_factory=list)
+
+
 class _Assembler:
     def __init__(self, default_schema: str) -> None:
         self.default_schema = default_schema
@@ -174,16 +183,16 @@ class _Assembler:
         indexes, index_uniques = self.indexes(rows["indexes"])
         for key, cols in columns.items():
             schema, _, name = key.rpartition(".") if "." in key else (self.default_schema, "", key)
-            pk, fks, uniques, checks = parts.get(key, (None, [], [], []))
+            found = parts.get(key) or _Constraints()
             result.tables[key] = TableInfo(
                 schema=schema,
                 name=name,
                 key=key,
                 columns=cols,
-                primary_key=pk,
-                foreign_keys=tuple(fks),
-                uniques=tuple(uniques + index_uniques.get(key, [])),
-                checks=tuple(checks),
+                primary_key=found.primary_key,
+                foreign_keys=tuple(found.foreign_keys),
+                uniques=tuple(found.uniques + index_uniques.get(key, [])),
+                checks=tuple(found.checks),
                 indexes=tuple(indexes.get(key, [])),
                 kind=kinds[key],
             )
@@ -247,26 +256,18 @@ class _Assembler:
         known = self.attnames.get(key, {})
         return tuple(known.get(n, f"#{n}") for n in attnums or [])
 
-    def constraints(
-        self, rows: list[tuple[Any, ...]]
-    ) -> dict[
-        str,
-        tuple[PrimaryKeyInfo | None, list[ForeignKeyInfo], list[UniqueInfo], list[CheckInfo]],
-    ]:
-        out: dict[
-            str,
-            tuple[PrimaryKeyInfo | None, list[ForeignKeyInfo], list[UniqueInfo], list[CheckInfo]],
-        ] = {}
+    def constraints(self, rows: list[tuple[Any, ...]]) -> dict[str, _Constraints]:
+        out: dict[str, _Constraints] = {}
         for nsp, rel, name, contype, conkey, ref_nsp, ref_rel, ref_cols, upd, dele, expr, _ in rows:
             key = self.key(nsp, rel)
-            pk, fks, uniques, checks = out.setdefault(key, (None, [], [], []))
+            found = out.setdefault(key, _Constraints())
             cols = self.names(key, conkey)
             if contype == "p":
-                out[key] = (PrimaryKeyInfo(name, cols), fks, uniques, checks)
+                found.primary_key = PrimaryKeyInfo(name, cols)
             elif contype == "u":
-                uniques.append(UniqueInfo(name, cols, "constraint"))
+                found.uniques.append(UniqueInfo(name, cols, "constraint"))
             elif contype == "f":
-                fks.append(
+                found.foreign_keys.append(
                     ForeignKeyInfo(
                         name=name,
                         columns=cols,
@@ -277,7 +278,7 @@ class _Assembler:
                     )
                 )
             elif contype == "c":
-                checks.append(CheckInfo(name, expr, canonical_key(expr)))
+                found.checks.append(CheckInfo(name, expr, canonical_key(expr)))
         return out
 
     def indexes(

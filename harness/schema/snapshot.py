@@ -105,6 +105,14 @@ class IndexInfo:
     include: tuple[str, ...] = ()
 
     @property
+    def column_list(self) -> str | None:
+        """``"a, b"`` when every element is a plain column, else ``None``."""
+        keys = self.element_keys or ()
+        if not keys or not all(k.startswith("('col',") for k in keys):
+            return None
+        return ", ".join(self.elements)
+
+    @property
     def signature(self) -> tuple[object, ...] | None:
         if self.element_keys is None or (self.predicate and self.predicate_key is None):
             return None

@@ -1,7 +1,8 @@
 """Canonical forms of small SQL expressions (check constraints, defaults, index expressions).
 
 PostgreSQL stores an expression as a parse tree and prints it back in its own words:
-``x IN ('a', 'b')`` comes back as ``((x)::text = ANY ((ARRAY['a'::character varying, ...])::text[]))``.
+``x IN ('a', 'b')`` comes back as
+``((x)::text = ANY ((ARRAY['a'::character varying, ...])::text[]))``.
 Both the model's compiled text and the database's text are parsed here into the same small
 tree, rewritten to one canonical shape (casts dropped, ``= ANY (ARRAY[...])`` as ``IN``,
 ``BETWEEN`` as two comparisons, ``LIKE`` as ``~~``, ``now()`` for its synonyms, redundant
@@ -560,14 +561,12 @@ def canon(node: Node) -> Node:
     if kind in ("isnull", "collate", "attz", "sub", "is", "distinct"):
         return tuple(canon(x) if isinstance(x, tuple) else x for x in node)
     if kind == "case":
-        operand = canon(_node(node[1])) if node[1] is not None else None
+        subject: Node | None = canon(_node(node[1])) if node[1] is not None else None
         whens = tuple(
-            (canon(_node(w[0])), canon(_node(w[1])))
-            for w in _seq(node[2])
-            if isinstance(w, tuple)
+            (canon(_node(w[0])), canon(_node(w[1]))) for w in _seq(node[2]) if isinstance(w, tuple)
         )
-        else_ = canon(_node(node[3])) if node[3] is not None else None
-        return ("case", operand, whens, else_)
+        else_: Node | None = canon(_node(node[3])) if node[3] is not None else None
+        return ("case", subject, whens, else_)
     return node
 
 

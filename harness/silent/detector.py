@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine, ExceptionContext, ExecutionCon
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from harness.logs import get_logger
-from harness.results import Finding
+from harness.results import Finding, Severity
 from harness.silent.records import (
     DbErrorRecord,
     ScopeKind,
@@ -396,10 +396,9 @@ def _finding(scope: ScopeRecord, record: DbErrorRecord) -> Finding:
     where = f"{scope.name} (request id {scope.request_id})" if scope.request_id else scope.name
     if scope.kind == "background":
         what = f"background work ({scope.name}) caught a database error and carried on"
-        severity = "warning" if record.transient else "error"
     else:
         what = f"{where} {scope.outcome} after a database error it swallowed"
-        severity = "warning" if record.transient else "error"
+    severity: Severity = "warning" if record.transient else "error"
     return Finding(
         severity=severity,
         kind=KIND,

@@ -128,6 +128,8 @@ class FakeGateway:
     fail_with: int | None = None  # answer every call with this status
     timeout: bool = False  # every call raises httpx.ReadTimeout
     fetch_delay_s: float = 0.0  # widen race windows in concurrency tests
+    hold_first_fetch: asyncio.Event | None = None  # the first fetch waits for this event
+    first_fetch_started: asyncio.Event = field(default_factory=asyncio.Event)
     fetch_calls: int = 0
     create_calls: int = 0
 
@@ -167,6 +169,9 @@ class FakeGateway:
 
     async def _fetch_payment(self, request: httpx.Request, payment_id: str) -> httpx.Response:
         self.fetch_calls += 1
+        self.first_fetch_started.set()
+        if self.hold_first_fetch is not None and self.fetch_calls == 1:
+            await self.hold_first_fetch.wait()
         if self.fetch_delay_s:
             await asyncio.sleep(self.fetch_delay_s)
         fault = self._fault(request)

@@ -184,7 +184,7 @@ async def test_missing_plan_fails_the_order_visibly_and_commits(app, api, gatewa
 
 async def test_missing_plan_restored_then_verify_creates_the_server(api, gateway, db) -> None:
     headers = await api.user()
-    order, fields = await api.paid_order(headers, plan_id=2)
+    _, fields = await api.paid_order(headers, plan_id=2)
     await db.execute("ALTER TABLE orders DROP CONSTRAINT fk_orders_plan_id_hosting_plans")
     await db.execute("DELETE FROM hosting_plans WHERE id = 2")
     assert (await api.verify(headers, fields)).status_code == 409

@@ -54,8 +54,9 @@ async def test_full_flow_from_registration_to_active_server(
     # The worker is woken only by the committed request.
     assert app.state.resources.waker.wakes == 1
 
-    report = await run_once(app.state.resources.sessionmaker, app.state.resources.provider,
-                            app.state.settings)
+    report = await run_once(
+        app.state.resources.sessionmaker, app.state.resources.provider, app.state.settings
+    )
     assert (report.claimed, report.activated) == (1, 1)
     assert provider.calls == [
         {"name": server["server_name"], "plan": "G.8GB", "idempotency_key": str(server["id"])}
@@ -71,13 +72,15 @@ async def test_full_flow_from_registration_to_active_server(
     mine = (await client.get(f"/api/v1/orders/{order['order_number']}", headers=headers)).json()
     assert mine["order_status"] == "completed" and mine["payment_status"] == "paid"
     assert Decimal(mine["total_amount"]) == Decimal("2643.20")
-    assert await db.value(
-        "SELECT provider_instance_id FROM servers WHERE id = %s", server["id"]
-    ) == f"inst-{server['id']}"
+    assert (
+        await db.value("SELECT provider_instance_id FROM servers WHERE id = %s", server["id"])
+        == f"inst-{server['id']}"
+    )
 
     # A second pass has nothing left to do.
-    again = await run_once(app.state.resources.sessionmaker, app.state.resources.provider,
-                           app.state.settings)
+    again = await run_once(
+        app.state.resources.sessionmaker, app.state.resources.provider, app.state.settings
+    )
     assert again.claimed == 0
 
 
@@ -101,8 +104,12 @@ async def test_verify_twice_returns_the_same_server(api, gateway, db) -> None:
     second = await api.verify(headers, fields)
     assert first.status_code == second.status_code == 200
     assert first.json()["server"] == second.json()["server"]
-    assert await db.counts() == {"payments": 1, "servers": 1, "webhook_events": 0,
-                                 "recovery_audit": 0}
+    assert await db.counts() == {
+        "payments": 1,
+        "servers": 1,
+        "webhook_events": 0,
+        "recovery_audit": 0,
+    }
     # The second verification took the fast path: no second trip to the gateway.
     assert gateway.fetch_calls == 1
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import httpx
+
 from app.config import Settings
 from app.main import create_app
 from app.services.provisioning import backoff_s, run_once
@@ -25,7 +27,7 @@ def pass_(app):
 
 async def test_provider_failures_retry_then_fail_visibly(app, api, provider, db) -> None:
     provider.always_fail = True
-    order, server = await verified_server(api)
+    _, server = await verified_server(api)
 
     first = await pass_(app)
     assert (first.claimed, first.retried, first.failed) == (1, 1, 0)
@@ -52,7 +54,7 @@ async def test_provider_failures_retry_then_fail_visibly(app, api, provider, db)
 
 async def test_provider_recovers_after_a_failure(app, api, provider, db) -> None:
     provider.failures_left = 1
-    _, server = await verified_server(api)
+    await verified_server(api)
     assert (await pass_(app)).retried == 1
     assert (await pass_(app)).activated == 1
     assert await db.fetch(
@@ -69,20 +71,18 @@ async def test_provider_timeout_counts_as_a_failed_attempt(app, api, provider, d
     assert "timed out" in await db.value("SELECT last_error FROM servers")
 
 
-async def test_backoff_delays_the_next_attempt(settings, api, provider, db, fresh_db) -> None:
+async def test_backoff_delays_the_next_attempt(app, settings, api, provider, db) -> None:
     slow = settings.model_copy(
         update={"provision_backoff_base_s": 60.0, "provision_backoff_max_s": 600.0}
     )
-    app = create_app(slow)
-    async with app.router.lifespan_context(app):
-        provider.always_fail = True
-        await verified_server(api)
-        resources = app.state.resources
-        assert (await run_once(resources.sessionmaker, resources.provider, slow)).retried == 1
-        # Not due for a minute: the next pass claims nothing.
-        assert (await run_once(resources.sessionmaker, resources.provider, slow)).claimed == 0
-        delay = await db.value("SELECT next_attempt_at - now() FROM servers")
-        assert 50 < delay.total_seconds() <= 60
+    resources = app.state.resources
+    provider.always_fail = True
+    await verified_server(api)
+    assert (await run_once(resources.sessionmaker, resources.provider, slow)).retried == 1
+    # Not due for a minute: the next pass claims nothing.
+    assert (await run_once(resources.sessionmaker, resources.provider, slow)).claimed == 0
+    delay = await db.value("SELECT next_attempt_at - now() FROM servers")
+    assert 50 < delay.total_seconds() <= 60
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -114,12 +114,12 @@ async def test_concurrent_passes_never_provision_a_server_twice(app, api, provid
 
 
 async def test_worker_in_lifespan_provisions_after_commit(settings, api, provider, db) -> None:
-    app = create_app(settings.model_copy(update={"worker_enabled": True,
-                                                 "worker_poll_interval_s": 30.0}))
+    worker_settings = settings.model_copy(
+        update={"worker_enabled": True, "worker_poll_interval_s": 30.0}
+    )
+    app = create_app(worker_settings)
     async with app.router.lifespan_context(app):
         assert app.state.worker is not None
-        import httpx
-
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             api.client = client

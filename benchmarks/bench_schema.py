@@ -1,0 +1,226 @@
+"""Benchmark: ``harness schema check`` core against alembic's compare_metadata.
+
+Builds a synthetic schema of N tables (default 1,000: PK, indexed name, money, status with a
+check, timestamps, an FK chain, a composite unique) on a PostgreSQL server, then times, on
+the same database and the same MetaData:
+
+* alembic ``compare_metadata`` (compare_type, compare_server_default),
+* bare bulk reflection with SQLAlchemy's ``Inspector.get_multi_*``,
+* the harness: ``reflect_schema`` + ``model_schema`` + ``compare`` (and must find nothing).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_schema.py [--tables 1000] [--repeat 5]
+        [--url postgresql://postgres@127.0.0.1:5432/postgres] [--keep]
+
+Prints the figures and the two ratios the issue asks for (≥ 7x faster than alembic,
+≤ 2x bare bulk reflection). The database is dropped afterwards unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from psycopg import sql
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    func,
+    inspect,
+    text,
+)
+from sqlalchemy.pool import NullPool
+
+from harness.schema.compare import compare
+from harness.schema.discovery import DiscoveredTable
+from harness.schema.expected import model_schema
+from harness.schema.reflect import reflect_schema
+
+DEFAULT_URL = os.environ.get("HARNESS_PG15_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "harness_bench_schema"
+CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def build_metadata(count: int) -> MetaData:
+    metadata = MetaData(naming_convention=CONVENTION)
+    for i in range(count):
+        name = f"t{i:04d}"
+        columns: list[Any] = [
+            Column("id", BigInteger, primary_key=True),
+            Column("name", String(64), nullable=False, index=True),
+            Column("amount", Numeric(12, 2), nullable=False, server_default=text("0")),
+            Column("status", String(16), nullable=False, server_default=text("'pending'")),
+            Column(
+                "created_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+            ),
+            Column(
+                "updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+            ),
+        ]
+        if i:
+            columns.append(
+                Column("parent_id", BigInteger, ForeignKey(f"t{i - 1:04d}.id", ondelete="CASCADE"))
+            )
+        Table(
+            name,
+            metadata,
+            *columns,
+            CheckConstraint("status IN ('pending', 'paid', 'failed')", name="status_valid"),
+            UniqueConstraint("name", "parent_id" if i else "status"),
+        )
+    return metadata
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    return psycopg.connect(url, autocommit=True)
+
+
+def database_url(url: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{DB_NAME}"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    times: list[float] = []
+    result: Any = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return min(times), statistics.median(times), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tables", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--url", default=DEFAULT_URL, help="admin URL of the server")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+
+    metadata = build_metadata(args.tables)
+    url = database_url(args.url)
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    with admin(args.url) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    engine = create_engine(sa_url, poolclass=NullPool)
+    try:
+        started = time.perf_counter()
+        metadata.create_all(engine)
+        build_s = time.perf_counter() - started
+        with engine.connect() as sa_conn:
+            version = sa_conn.exec_driver_sql("SHOW server_version").scalar()
+
+        def alembic_run() -> list[Any]:
+            with engine.connect() as sa_conn:
+                context = MigrationContext.configure(
+                    sa_conn, opts={"compare_type": True, "compare_server_default": True}
+                )
+                return list(compare_metadata(context, metadata))
+
+        def bulk_reflection() -> int:
+            with engine.connect() as sa_conn:
+                insp = inspect(sa_conn)
+                kw: dict[str, Any] = {"schema": None}
+                parts: list[dict[Any, Any]] = [
+                    insp.get_multi_columns(**kw),
+                    insp.get_multi_pk_constraint(**kw),
+                    insp.get_multi_foreign_keys(**kw),
+                    insp.get_multi_indexes(**kw),
+                    insp.get_multi_unique_constraints(**kw),
+                    insp.get_multi_check_constraints(**kw),
+                ]
+                return sum(len(p) for p in parts)
+
+        found = [DiscoveredTable(t, ()) for t in metadata.sorted_tables]
+
+        def harness_run() -> tuple[int, float, float, float]:
+            t0 = time.perf_counter()
+            actual = reflect_schema(url, objects=False)
+            t1 = time.perf_counter()
+            expected = model_schema(found)
+            t2 = time.perf_counter()
+            findings = compare(expected, actual)
+            t3 = time.perf_counter()
+            return len(findings), t1 - t0, t2 - t1, t3 - t2
+
+        # warm up every path once (imports, catalog caches) before timing
+        alembic_run()
+        bulk_reflection()
+        warm = harness_run()
+
+        a_best, a_med, diffs = timed(alembic_run, max(1, args.repeat // 2))
+        b_best, b_med, _ = timed(bulk_reflection, args.repeat)
+        h_best, h_med, _ = timed(harness_run, args.repeat)
+        parts = [harness_run() for _ in range(args.repeat)]
+        findings = warm[0]
+        reflect_s = statistics.median(p[1] for p in parts)
+        model_s = statistics.median(p[2] for p in parts)
+        compare_s = statistics.median(p[3] for p in parts)
+
+        say(f"PostgreSQL {version}, {args.tables} tables (built in {build_s:.2f} s)")
+        say(
+            f"  alembic compare_metadata     best {a_best:7.3f} s  median {a_med:7.3f} s"
+            f"  ({len(diffs)} diffs)"
+        )
+        say(f"  bare bulk reflection         best {b_best:7.3f} s  median {b_med:7.3f} s")
+        say(
+            f"  harness reflect+compare      best {h_best:7.3f} s  median {h_med:7.3f} s"
+            f"  ({findings} findings)"
+        )
+        say(
+            f"    reflect {reflect_s:.3f} s · model {model_s:.3f} s · compare {compare_s:.3f} s"
+            "  (medians)"
+        )
+        say(f"  speed-up vs alembic          {a_med / h_med:6.1f}x   (goal ≥ 7x)")
+        say(f"  cost vs bare bulk reflection {h_med / b_med:6.2f}x   (goal ≤ 2x)")
+        say(f"  false positives              {findings}        (goal 0)")
+        ok = findings == 0 and a_med / h_med >= 7 and h_med / b_med <= 2
+        return 0 if ok else 1
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin(args.url) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(DB_NAME)
+                    )
+                )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,328 @@
+"""The whole bench on one event loop: history sizes, in process and over HTTP, the floor,
+EXPLAIN, concurrent bursts and time to ``active``. Returns a :class:`BenchRun`.
+
+Per size the order is: grow the history (COPY, ANALYZE), warm up, capture one verification's
+SQL, time the verifications, EXPLAIN the captured SQL, then (smallest size only) bursts and
+time to active, and last the floor — whose servers the app's worker provisions while the next
+size loads, not during a measured series.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import psycopg
+
+from harness.bench.capture import CapturedStatement
+from harness.bench.explain import PlanCheck, explain_all, seq_scan_findings
+from harness.bench.floor import replay_floor
+from harness.bench.history import grow_history, move_sequences_past
+from harness.bench.measure import (
+    ActiveTiming,
+    Burst,
+    Sample,
+    Series,
+    capture_one,
+    measure_burst,
+    measure_sequential,
+    time_to_active,
+)
+from harness.bench.stats import exceeds_for_sure
+from harness.bench.targets import Target, asgi_target, http_target
+from harness.bench.workload import Prepared, Workload
+from harness.config import HarnessConfig
+from harness.fakes import FaultSwitch
+from harness.logs import get_logger
+from harness.results import Finding
+
+log = get_logger(__name__)
+
+SIZES = (1_000, 100_000, 1_000_000)
+NATURAL_PLANS_FROM = 100_000
+SETTLE_S = 0.5
+Progress = Callable[[str], None]
+
+
+def sizes_for(rows: int) -> tuple[int, ...]:
+    """The standard sizes below ``rows``, then ``rows`` itself (the largest)."""
+    if rows < 1:
+        raise ValueError("--rows must be at least 1")
+    return (*(s for s in SIZES if s < rows), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Latency limits whose breach is a finding (the quick gate's tripwire)."""
+
+    p50_ms: float
+    p99_ms: float
+
+    def stop_when(self, planned: int) -> Callable[[list[Sample]], bool]:
+        """Stop a series once a breach is certain (see ``stats.exceeds_for_sure``)."""
+
+        def certain(samples: list[Sample]) -> bool:
+            over50 = sum(s.latency_ms > self.p50_ms for s in samples)
+            over99 = sum(s.latency_ms > self.p99_ms for s in samples)
+            return exceeds_for_sure(over50, planned, 50) or exceeds_for_sure(over99, planned, 99)
+
+        return certain
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    sizes: tuple[int, ...] = SIZES
+    samples: int = 200
+    warmup: int = 20
+    floor_samples: int = 200
+    pause_s: float = 0.02
+    http_samples: int = 100
+    concurrency: tuple[int, ...] = (1, 10, 50, 100, 200)
+    provider_latency_s: float = 0.25
+    active_samples: int = 10
+    # provider latency while timing verifications: a provider called inside the request
+    # (the provisioning-in-request mutant) then costs every verification that much
+    verify_provider_latency_s: float = 0.0
+    budget: Budget | None = None
+    natural_plans_from: int = NATURAL_PLANS_FROM
+
+
+@dataclass(slots=True)
+class SizeResult:
+    rows: int
+    load_s: float
+    series: Series
+    floor: Series | None = None
+    plans: list[PlanCheck] = field(default_factory=list)
+    plans_forced: bool = False
+    statements: list[CapturedStatement] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BenchRun:
+    options: BenchOptions
+    sizes: list[SizeResult] = field(default_factory=list)
+    http: Series | None = None
+    bursts: list[Burst] = field(default_factory=list)
+    active: list[ActiveTiming] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def base(self) -> SizeResult | None:
+        return self.sizes[0] if self.sizes else None
+
+    @property
+    def largest(self) -> SizeResult | None:
+        return self.sizes[-1] if self.sizes else None
+
+
+class SetupFailed(Exception):
+    """The workload could not prepare verifications: the app under test is broken."""
+
+
+async def run_bench(
+    config: HarnessConfig,
+    database_url: str,
+    workload: Workload,
+    options: BenchOptions,
+    *,
+    http: bool = True,
+    progress: Progress | None = None,
+) -> BenchRun:
+    """Every scenario of ``options`` on ``database_url`` (a fresh migrated database)."""
+    say = progress or (lambda _message: None)
+    run = BenchRun(options)
+    overrides = dict(workload.settings_overrides)
+    await asyncio.to_thread(move_sequences_past, database_url)
+    say(f"loading {options.sizes[0]:,} orders of history")
+    load_s = await asyncio.to_thread(grow_history, database_url, workload, 0, options.sizes[0])
+    try:
+        if http:
+            say("over HTTP (harness serve)")
+            async with http_target(config, database_url, settings_overrides=overrides) as target:
+                run.http = await _http_series(target, workload, options)
+        async with asgi_target(config, database_url, settings_overrides=overrides) as target:
+            loaded = options.sizes[0]
+            for rows in options.sizes:
+                if rows > loaded:
+                    say(f"loading history up to {rows:,} orders")
+                    load_s = await asyncio.to_thread(
+                        grow_history, database_url, workload, loaded, rows
+                    )
+                    loaded = rows
+                say(f"in process, {rows:,} orders of history")
+                size = await _size(target, workload, options, rows, load_s, run, say)
+                run.sizes.append(size)
+                if size.series.errors or (options.budget and size.series.stopped_early):
+                    break
+    except SetupFailed as exc:
+        run.findings.append(
+            Finding(
+                severity="error",
+                kind="bench_setup_failed",
+                message=f"the bench could not prepare verifications: {exc}",
+            )
+        )
+    return run
+
+
+async def _prepare(target: Target, workload: Workload, count: int) -> list[Prepared]:
+    if count <= 0:
+        return []
+    try:
+        return await workload.prepare(target, count)
+    except (RuntimeError, LookupError, KeyError, ValueError, httpx.HTTPError) as exc:
+        raise SetupFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def _http_series(target: Target, workload: Workload, options: BenchOptions) -> Series:
+    prepared = await _prepare(target, workload, options.warmup + options.http_samples)
+    return await measure_sequential(
+        target,
+        workload,
+        prepared,
+        name="http",
+        rows=options.sizes[0],
+        warmup=options.warmup,
+        pause_s=options.pause_s,
+    )
+
+
+async def _size(
+    target: Target,
+    workload: Workload,
+    options: BenchOptions,
+    rows: int,
+    load_s: float,
+    run: BenchRun,
+    say: Progress,
+) -> SizeResult:
+    prepared = await _prepare(target, workload, options.warmup + 1 + options.samples)
+    if options.verify_provider_latency_s > 0:
+        await target.set_fault(
+            "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
+        )
+    warm, captured_with, measured = (
+        prepared[: options.warmup],
+        prepared[options.warmup],
+        prepared[options.warmup + 1 :],
+    )
+    await measure_sequential(target, workload, warm, name="warmup", rows=rows)
+    first, statements = await capture_one(target, workload, captured_with)
+    budget = options.budget
+    series = await measure_sequential(
+        target,
+        workload,
+        measured,
+        name=f"verify@{rows}",
+        rows=rows,
+        pause_s=options.pause_s,
+        stop_when=budget.stop_when(len(measured)) if budget else None,
+    )
+    if first.error:
+        series.samples.insert(0, first)  # a failure of the captured one counts too
+    await target.reset_faults()
+    size = SizeResult(rows, load_s, series, statements=statements)
+    forced = rows < options.natural_plans_from
+    size.plans = await asyncio.to_thread(
+        explain_all, target.database_url, statements, force_index=forced
+    )
+    size.plans_forced = forced
+    run.findings.extend(
+        seq_scan_findings(size.plans, workload.guarded_tables, rows=rows, forced=forced)
+    )
+    if series.errors or series.stopped_early:
+        return size
+    if rows == options.sizes[0]:
+        for level in options.concurrency:
+            say(f"{level} concurrent verifications")
+            await asyncio.sleep(SETTLE_S)
+            burst_prepared = await _prepare(target, workload, level)
+            run.bursts.append(await measure_burst(target, workload, burst_prepared, rows=rows))
+        if options.active_samples:
+            say(f"time to active, provider latency {options.provider_latency_s} s")
+            run.active = await _time_to_active(target, workload, options)
+    if options.floor_samples:
+        say("the floor: the same SQL on one raw psycopg connection")
+        size.floor = await _floor(target, workload, options, rows, captured_with, statements)
+    return size
+
+
+async def _time_to_active(
+    target: Target, workload: Workload, options: BenchOptions
+) -> list[ActiveTiming]:
+    await asyncio.sleep(SETTLE_S)
+    prepared = await _prepare(target, workload, options.active_samples)
+    await target.set_fault("provider", FaultSwitch(mode="slow", delay_s=options.provider_latency_s))
+    try:
+        return [await time_to_active(target, workload, p) for p in prepared]
+    finally:
+        await target.reset_faults()
+
+
+async def _floor(
+    target: Target,
+    workload: Workload,
+    options: BenchOptions,
+    rows: int,
+    captured_with: Prepared,
+    statements: list[CapturedStatement],
+) -> Series:
+    warmup = min(5, options.floor_samples)
+    fresh = await _prepare(target, workload, warmup + options.floor_samples)
+    url = target.database_url
+
+    def replay() -> list[float]:
+        with psycopg.connect(url) as conn:
+            old = workload.identity(conn, captured_with)
+            identities = [workload.identity(conn, p) for p in fresh]
+        return replay_floor(url, statements, old, identities, warmup=warmup)
+
+    timings = await asyncio.to_thread(replay)
+    return Series(f"floor@{rows}", "floor", rows, [Sample(ms) for ms in timings])
+
+
+def all_series(run: BenchRun) -> Sequence[Series]:
+    out: list[Series] = []
+    for size in run.sizes:
+        out.append(size.series)
+        if size.floor is not None:
+            out.append(size.floor)
+    if run.http is not None:
+        out.append(run.http)
+    return out
+
+
+def describe(run: BenchRun) -> dict[str, Any]:
+    """Everything a report needs, JSON-ready (the gate's ``details["bench"]``)."""
+    return {
+        "sizes": [
+            {
+                "rows": s.rows,
+                "load_s": round(s.load_s, 3),
+                "verify": s.series.to_dict(),
+                "floor": s.floor.to_dict() if s.floor else None,
+                "plans_forced": s.plans_forced,
+                "plans": [p.to_dict() for p in s.plans],
+            }
+            for s in run.sizes
+        ],
+        "http": run.http.to_dict() if run.http else None,
+        "concurrency": [b.to_dict() for b in run.bursts],
+        "time_to_active": {
+            "provider_latency_s": run.options.provider_latency_s,
+            "samples": [
+                {
+                    "verify_ms": round(a.verify_ms, 3),
+                    "active_ms": round(a.active_ms, 3) if a.active_ms is not None else None,
+                    "status": a.status,
+                    "error": a.error,
+                }
+                for a in run.active
+            ],
+        },
+        "statements": [s.short(400) for s in (run.base.statements if run.base else [])],
+    }

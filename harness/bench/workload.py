@@ -1,0 +1,96 @@
+"""What a project supplies to the bench: how to prepare, send and check one verification,
+how to bulk-load years of history, and which tables must never be scanned sequentially.
+
+The harness stays app-agnostic: it times requests, captures their SQL, replays it, explains
+it. The workload (this repository's is ``benchmarks/workload.py``) knows the API and schema.
+It is found at ``[tool.harness] bench`` when the configuration has that key, else at
+:data:`DEFAULT_WORKLOAD`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+import psycopg
+
+from harness.bench.targets import Target
+from harness.config import HarnessConfig
+from harness.errors import ConfigError
+from harness.loading import ensure_on_path, load_object
+
+DEFAULT_WORKLOAD = "benchmarks.workload:workload"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One verification ready to send; all its setup (order, checkout) is already done."""
+
+    method: str
+    path: str
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # What identifies it to the workload (e.g. the gateway order id), for identity lookups.
+    key: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def send(target: Target, prepared: Prepared) -> httpx.Response:
+    return await target.app.request(
+        prepared.method, prepared.path, json=prepared.json, headers=dict(prepared.headers)
+    )
+
+
+@runtime_checkable
+class Workload(Protocol):
+    """The project's side of the bench."""
+
+    # Tables that a verification must never read with a sequential scan.
+    guarded_tables: Sequence[str]
+    # App settings for bench runs (e.g. cheap password hashing, quiet request logs).
+    settings_overrides: Mapping[str, Any]
+
+    async def prepare(self, target: Target, count: int) -> list[Prepared]:
+        """``count`` distinct verifications, each with its own order and gateway payment."""
+        ...
+
+    def check(self, prepared: Prepared, response: httpx.Response) -> str | None:
+        """``None`` when the verification landed (committed server row), else the reason."""
+        ...
+
+    async def server_status(
+        self, target: Target, prepared: Prepared, verified: httpx.Response
+    ) -> str | None:
+        """The status of the server that ``verified`` (the verification's answer) created."""
+        ...
+
+    def backlog(self, conn: psycopg.Connection[Any]) -> int:
+        """How much background work verifications left behind (servers still to provision);
+        the bench waits for 0 before each scenario, so one's aftermath is not timed in the
+        next."""
+        ...
+
+    def load_history(self, conn: psycopg.Connection[Any], start: int, stop: int) -> None:
+        """Bulk-load history rows numbered ``[start, stop)`` (orders, with what they imply)."""
+        ...
+
+    def identity(self, conn: psycopg.Connection[Any], prepared: Prepared) -> dict[str, Any]:
+        """The values a verification's SQL is keyed by (row ids, external ids), read from the
+        database, so the floor can replay one verification's SQL for another."""
+        ...
+
+
+def load_workload(config: HarnessConfig) -> Workload:
+    ref = getattr(config, "bench", None) or DEFAULT_WORKLOAD
+    ensure_on_path(config.root)
+    obj = load_object(ref, what="bench workload")
+    workload = obj() if isinstance(obj, type) else obj
+    if not isinstance(workload, Workload):
+        raise ConfigError(
+            f"bench workload {ref!r} lacks part of the Workload protocol "
+            "(guarded_tables, settings_overrides, prepare, check, server_status, backlog, "
+            "load_history, identity)"
+        )
+    return workload
