@@ -3,13 +3,15 @@ EXPLAIN, concurrent bursts and time to ``active``. Returns a :class:`BenchRun`.
 
 Per size the order is: grow the history (COPY, ANALYZE), warm up, capture one verification's
 SQL, time the verifications, EXPLAIN the captured SQL, then (smallest size only) bursts and
-time to active, and last the floor — whose servers the app's worker provisions while the next
-size loads, not during a measured series.
+time to active, and last the floor. Before each timed scenario the bench waits until the
+workload's backlog (servers the app's worker still has to provision) is empty, so one
+scenario's aftermath is not timed in the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +45,8 @@ log = get_logger(__name__)
 
 SIZES = (1_000, 100_000, 1_000_000)
 NATURAL_PLANS_FROM = 100_000
-SETTLE_S = 0.5
+SETTLE_TIMEOUT_S = 30.0
+SETTLE_QUIET_S = 0.05
 Progress = Callable[[str], None]
 
 
@@ -109,6 +112,7 @@ class BenchRun:
     bursts: list[Burst] = field(default_factory=list)
     active: list[ActiveTiming] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    unsettled: bool = False
 
     @property
     def base(self) -> SizeResult | None:
@@ -169,6 +173,30 @@ async def run_bench(
     return run
 
 
+async def _settle(target: Target, workload: Workload, run: BenchRun) -> None:
+    """Wait until the background work of earlier verifications is done (workload backlog 0),
+    so that it is not timed in the next scenario. Gives up after ``SETTLE_TIMEOUT_S`` once
+    (and from then on does not wait again): the time-to-active figures will show why."""
+    if run.unsettled:
+        return
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while True:
+        backlog = await asyncio.to_thread(_backlog, target.database_url, workload)
+        if backlog == 0:
+            await asyncio.sleep(SETTLE_QUIET_S)
+            return
+        if time.monotonic() > deadline:
+            run.unsettled = True
+            log.warning("bench.unsettled", backlog=backlog, waited_s=SETTLE_TIMEOUT_S)
+            return
+        await asyncio.sleep(0.05)
+
+
+def _backlog(url: str, workload: Workload) -> int:
+    with psycopg.connect(url) as conn:
+        return workload.backlog(conn)
+
+
 async def _prepare(target: Target, workload: Workload, count: int) -> list[Prepared]:
     if count <= 0:
         return []
@@ -212,6 +240,7 @@ async def _size(
     )
     await measure_sequential(target, workload, warm, name="warmup", rows=rows)
     first, statements = await capture_one(target, workload, captured_with)
+    await _settle(target, workload, run)
     budget = options.budget
     series = await measure_sequential(
         target,
@@ -239,23 +268,23 @@ async def _size(
     if rows == options.sizes[0]:
         for level in options.concurrency:
             say(f"{level} concurrent verifications")
-            await asyncio.sleep(SETTLE_S)
             burst_prepared = await _prepare(target, workload, level)
+            await _settle(target, workload, run)
             run.bursts.append(await measure_burst(target, workload, burst_prepared, rows=rows))
         if options.active_samples:
             say(f"time to active, provider latency {options.provider_latency_s} s")
-            run.active = await _time_to_active(target, workload, options)
+            run.active = await _time_to_active(target, workload, options, run)
     if options.floor_samples:
         say("the floor: the same SQL on one raw psycopg connection")
-        size.floor = await _floor(target, workload, options, rows, captured_with, statements)
+        size.floor = await _floor(target, workload, options, rows, captured_with, statements, run)
     return size
 
 
 async def _time_to_active(
-    target: Target, workload: Workload, options: BenchOptions
+    target: Target, workload: Workload, options: BenchOptions, run: BenchRun
 ) -> list[ActiveTiming]:
-    await asyncio.sleep(SETTLE_S)
     prepared = await _prepare(target, workload, options.active_samples)
+    await _settle(target, workload, run)
     await target.set_fault("provider", FaultSwitch(mode="slow", delay_s=options.provider_latency_s))
     try:
         return [await time_to_active(target, workload, p) for p in prepared]
@@ -270,18 +299,18 @@ async def _floor(
     rows: int,
     captured_with: Prepared,
     statements: list[CapturedStatement],
+    run: BenchRun,
 ) -> Series:
+    """Replayed on this thread on purpose: the app's event loop (and its worker) is paused
+    while the floor is timed, so nothing of the app competes with it."""
     warmup = min(5, options.floor_samples)
     fresh = await _prepare(target, workload, warmup + options.floor_samples)
+    await _settle(target, workload, run)
     url = target.database_url
-
-    def replay() -> list[float]:
-        with psycopg.connect(url) as conn:
-            old = workload.identity(conn, captured_with)
-            identities = [workload.identity(conn, p) for p in fresh]
-        return replay_floor(url, statements, old, identities, warmup=warmup)
-
-    timings = await asyncio.to_thread(replay)
+    with psycopg.connect(url) as conn:
+        old = workload.identity(conn, captured_with)
+        identities = [workload.identity(conn, p) for p in fresh]
+    timings = replay_floor(url, statements, old, identities, warmup=warmup)
     return Series(f"floor@{rows}", "floor", rows, [Sample(ms) for ms in timings])
 
 

@@ -12,4 +12,6 @@ def render_html(run: RunResult) -> str:
         loader=PackageLoader("harness.reports", "templates"),
         autoescape=select_autoescape(["html"]),
     )
-    return env.get_template("report.html.j2").render(run=run)
+    from harness.reports.timing import timing_views
+
+    return env.get_template("report.html.j2").render(run=run, timing=timing_views(run))

@@ -29,7 +29,9 @@ def summary_markdown(run: RunResult) -> str:
             hint = f" — hint: {f.hint}" if f.hint else ""
             lines.append(f"- **{f.severity}** `{f.kind}` {where}: {_md(f.message)}{hint}")
     lines.append("")
-    return "\n".join(lines)
+    from harness.reports.timing import timing_markdown
+
+    return "\n".join(lines) + timing_markdown(run)
 
 
 def _md(text: str) -> str:

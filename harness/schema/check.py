@@ -17,6 +17,7 @@ from harness.schema.discovery import discover
 from harness.schema.expected import model_schema
 from harness.schema.objects import OBJECT_KINDS
 from harness.schema.reflect import display_url, reflect_schema
+from harness.schema.snapshot import LiveSchema
 
 log = get_logger(__name__)
 
@@ -26,6 +27,10 @@ ALLOWABLE_KINDS = frozenset((*SCHEMA_KINDS, *OBJECT_KINDS))
 def _summary(findings: Iterable[Finding]) -> dict[str, int]:
     counts = Counter(f.severity for f in findings)
     return {"errors": counts.get("error", 0), "warnings": counts.get("warning", 0)}
+
+
+def _table_count(schema: LiveSchema, ignore: frozenset[str]) -> int:
+    return sum(1 for k, t in schema.tables.items() if t.kind == "table" and k not in ignore)
 
 
 def _by_kind(findings: Iterable[Finding]) -> dict[str, int]:
@@ -69,7 +74,7 @@ def check_schema(
         "tables": len(expected.tables),
         "columns": expected.column_count,
         "models": len(discovered.classes),
-        "live_tables": sum(1 for t in actual.tables.values() if t.kind == "table"),
+        "live_tables": _table_count(actual, options.ignore_tables),
         "live_columns": actual.column_count,
         "queries": actual.queries,
         "discover_s": round(discovered_at - started, 4),
@@ -128,9 +133,9 @@ def diff_schemas(
     compared_at = time.perf_counter()
     findings = comparison.findings
     metrics: dict[str, Any] = {
-        "tables": sum(1 for t in schema_a.tables.values() if t.kind == "table"),
+        "tables": _table_count(schema_a, options.ignore_tables),
         "columns": schema_a.column_count,
-        "tables_b": sum(1 for t in schema_b.tables.values() if t.kind == "table"),
+        "tables_b": _table_count(schema_b, options.ignore_tables),
         "columns_b": schema_b.column_count,
         "reflect_s": round(reflected_at - started, 4),
         "compare_s": round(compared_at - reflected_at, 4),

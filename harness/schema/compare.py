@@ -15,6 +15,7 @@ from harness.results import Finding, Severity
 from harness.schema.hints import closest_column, closest_table, column_hint, table_hint
 from harness.schema.objects import compare_objects
 from harness.schema.snapshot import ColumnInfo, ForeignKeyInfo, LiveSchema, TableInfo
+from harness.schema.sqlexpr import canonical_key
 from harness.schema.types import is_widening
 
 log = get_logger(__name__)
@@ -238,8 +239,10 @@ class _Comparer:
         problem: str | None = None
         severity: Severity = "warning"
         if exp.computed is not None or act.computed is not None:
-            if (exp.computed is None) != (act.computed is None):
+            if exp.computed is None or act.computed is None:
                 problem = "is a generated column on one side only"
+            elif canonical_key(exp.computed) != canonical_key(act.computed):
+                problem = "is generated from another expression"
         elif exp.generated_by_db:
             if not act.generated_by_db and act.default is None:
                 problem = "gets no value from the database (no sequence or identity)"

@@ -240,6 +240,15 @@ class _Parser:
             type_name = self.type_name()
             self.expect("punct", ")")
             return ("cast", inner, type_name)
+        if word == "extract" and self.at_punct("("):
+            self.take()
+            field = self.take()
+            if field.kind not in ("id", "str"):
+                raise ParseError("expected an EXTRACT field")
+            self.expect_kw("from")
+            source = self.expr(0)
+            self.expect("punct", ")")
+            return ("func", "extract", (("str", field.value.lower()), source))
         if word in ("exists", "select", "any", "all", "some"):
             raise ParseError(f"unsupported {word.upper()}")
         if word in _VALUE_FUNCS and not self.at_punct("("):

@@ -497,3 +497,60 @@ def test_an_enum_column_that_became_varchar(
     execute(blank_db.url, "CREATE TABLE widgets (id serial PRIMARY KEY, state varchar(8) NOT NULL)")
     kinds = {(f.kind, f.severity) for f in check_schema(blank_db.url, [package]).findings}
     assert kinds == {("type_mismatch", "error"), ("enum_mismatch", "error")}
+
+
+BOOKINGS = """
+    from datetime import date
+
+    from sqlalchemy import CheckConstraint, Computed, Date, Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Booking(Base):
+        __tablename__ = "bookings"
+        __table_args__ = (
+            CheckConstraint("(starts, ends) OVERLAPS (starts, ends)", name="ck_overlaps"),
+            CheckConstraint("EXTRACT(year FROM starts) >= 2000", name="ck_year"),
+        )
+
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        starts: Mapped[date] = mapped_column(Date, nullable=False)
+        ends: Mapped[date] = mapped_column(Date, nullable=False)
+        nights: Mapped[int | None] = mapped_column(Integer, Computed("ends - starts"))
+"""
+
+BOOKINGS_DDL = (
+    "CREATE TABLE bookings (id serial PRIMARY KEY, starts date NOT NULL, ends date NOT NULL, "
+    "nights int GENERATED ALWAYS AS ({nights}) STORED, "
+    "CONSTRAINT ck_overlaps CHECK ((starts, ends) OVERLAPS (starts, ends)), "
+    "CONSTRAINT ck_year CHECK (EXTRACT(year FROM starts) >= 2000))"
+)
+
+
+def test_checks_that_cannot_be_canonicalized_are_compared_by_name(
+    blank_db: ClonedDatabase, models_package: MakePackage
+) -> None:
+    package = models_package({"booking.py": BOOKINGS})
+    execute(blank_db.url, BOOKINGS_DDL.format(nights="ends - starts"))
+    result = check_schema(blank_db.url, [package])
+    assert result.findings == []
+    assert result.metrics["compared_by_name"] == 1
+    assert result.details["compared_by_name"] == ["check bookings.ck_overlaps"]
+
+
+def test_generated_columns_compare_their_expression(
+    blank_db: ClonedDatabase, models_package: MakePackage
+) -> None:
+    package = models_package({"booking.py": BOOKINGS})
+    execute(blank_db.url, BOOKINGS_DDL.format(nights="ends - starts + 1"))
+    [finding] = check_schema(blank_db.url, [package]).findings
+    assert (finding.kind, finding.column, finding.severity) == (
+        "default_mismatch",
+        "nights",
+        "warning",
+    )
+    assert "another expression" in finding.message
