@@ -43,7 +43,7 @@ async def _emails(sessions: async_sessionmaker[AsyncSession], ids: set[int]) -> 
         return {}
     async with sessions() as session:
         rows = await session.execute(select(User.id, User.email).where(User.id.in_(ids)))
-        return {user_id: email for user_id, email in rows.tuples()}
+        return {user_id: email for user_id, email in rows}
 
 
 async def recover(ctx: RecoverContext) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -47,9 +48,13 @@ class HarnessConfig(BaseModel):
     invariants: str | None = None
     scenarios: str | None = None
     smoke: str | None = None
+    release_checklist: str | None = None
     mutants: str | None = None
     allowlist: str | None = None
     fakes: dict[str, str] = Field(default_factory=dict)
+    # settings overrides when the harness builds the app for a gate (not for `harness serve`),
+    # e.g. quieter logs: { log_level = "WARNING" }
+    gate_settings: dict[str, Any] = Field(default_factory=dict)
     baselines: str = "reports/baselines"
     report_dir: str = "reports/out"
     # where the app keeps its SQLAlchemy engine (dotted path from the ASGI app), for the

@@ -64,6 +64,8 @@ def build_app(config: HarnessConfig, context: dict[str, Any]) -> Any:
         return factory()
     settings_cls = load_object(config.settings, what="settings class")
     values = {field: context[key] for field, key in config.settings_map.items() if key in context}
+    if context.get("purpose", "gate") == "gate":
+        values.update(config.gate_settings)
     values.update(context.get("settings_overrides", {}))
     return factory(settings_cls(**values))
 
@@ -145,11 +147,12 @@ async def serve_system(
     port: int = 0,
     settings_overrides: dict[str, Any] | None = None,
     app_wrapper: Callable[[Any], Any] | None = None,
+    purpose: Literal["gate", "serve"] = "gate",
 ) -> AsyncIterator[SystemInfo]:
     """Run both fakes and the app on loopback until the block exits. ``app_wrapper`` (e.g. the
     silent-failure detector's ``asgi_middleware``) wraps the built app before it is served."""
     app_sock = bind_socket(host, port)
-    context: dict[str, Any] = {"database_url": database_url, **new_secrets()}
+    context: dict[str, Any] = {"database_url": database_url, "purpose": purpose, **new_secrets()}
     running: list[_Running] = []
     try:
         for name, key in (("gateway", "gateway_url"), ("provider", "provider_url")):

@@ -229,10 +229,6 @@ async def _size(
     say: Progress,
 ) -> SizeResult:
     prepared = await _prepare(target, workload, options.warmup + 1 + options.samples)
-    if options.verify_provider_latency_s > 0:
-        await target.set_fault(
-            "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
-        )
     warm, captured_with, measured = (
         prepared[: options.warmup],
         prepared[options.warmup],
@@ -241,6 +237,10 @@ async def _size(
     await measure_sequential(target, workload, warm, name="warmup", rows=rows)
     first, statements = await capture_one(target, workload, captured_with)
     await _settle(target, workload, run)
+    if options.verify_provider_latency_s > 0:
+        await target.set_fault(
+            "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
+        )
     budget = options.budget
     series = await measure_sequential(
         target,

@@ -28,21 +28,6 @@ if TYPE_CHECKING:
     from harness.bench.suite import BenchOptions
 
 CONCURRENCY_STEPS = (1, 10, 50, 100)
-SHOWN = (
-    ("verify p50 / p95 / p99 (in process)", ("verify_p50_ms", "verify_p95_ms", "verify_p99_ms")),
-    ("floor p50 / p95 (raw psycopg)", ("floor_p50_ms", "floor_p95_ms")),
-    ("ratio to the floor p50 / p95", ("floor_ratio_p50", "floor_ratio_p95")),
-    ("over HTTP p50 / p95 / p99", ("http_p50_ms", "http_p95_ms", "http_p99_ms")),
-    ("p50 / p95 at the largest history", ("largest_p50_ms", "largest_p95_ms")),
-    ("scaling ratio (p50 largest / smallest)", ("scaling_ratio",)),
-    ("concurrent: level, per second", ("concurrency_level", "concurrency_throughput_per_s")),
-    (
-        "concurrent p50 / p95 / p99",
-        ("concurrency_p50_ms", "concurrency_p95_ms", "concurrency_p99_ms"),
-    ),
-    ("concurrent errors", ("concurrency_errors",)),
-    ("time to active p50 / p95", ("time_to_active_p50_ms", "time_to_active_p95_ms")),
-)
 
 
 @handle_errors
@@ -115,6 +100,7 @@ def bench(
     finally:
         workspace_cm.__exit__(None, None, None)
     result = gate_result(run)
+    result.metrics["gate_s"] = round(time.perf_counter() - started, 3)
     details = result.details["bench"]
     details["machine"] = machine_info(version)
     details["settings"] = _settings(options, http)
@@ -160,31 +146,21 @@ def _baseline_meta(details: dict[str, Any]) -> dict[str, Any]:
     return {"machine": details["machine"], "settings": details["settings"]}
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".")
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def render(result: GateResult, files: list[Path], baseline: Path | None) -> None:
-    metrics = result.metrics
+    from harness.reports.timing import fmt, headline_rows
+
     table = Table(title="harness bench (ms unless noted)", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for label, keys in SHOWN:
-        if any(k in metrics for k in keys):
-            table.add_row(label, " / ".join(_fmt(metrics.get(k)) for k in keys))
-    for phase in (k for k in metrics if k.startswith("phase_")):
-        table.add_row(f"  phase {phase[6:-3]} (median)", _fmt(metrics[phase]))
+    for label, value in headline_rows(result.metrics):
+        table.add_row(label, value)
     out.print(table)
-    goals = Table(title="goals", title_justify="left")
+    goals = Table(title="goals (measured, not enforced)", title_justify="left")
     for column in ("goal", "target", "measured", "met"):
         goals.add_column(column)
     for goal in result.details["bench"].get("goals", []):
         met = {True: "[green]yes[/]", False: "[red]no[/]", None: "—"}[goal["met"]]
-        goals.add_row(goal["name"], goal["target"], _fmt(goal["actual"]), met)
+        goals.add_row(goal["name"], goal["target"], fmt(goal["actual"]), met)
     out.print(goals)
     comparison = result.details["bench"].get("comparison")
     if comparison:

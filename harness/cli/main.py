@@ -6,6 +6,8 @@ import typer
 
 from harness.cli.bench import bench
 from harness.cli.reconcile import reconcile, recover
+from harness.cli.report import report
+from harness.cli.release import release_check
 from harness.cli.run import run
 from harness.cli.serve import db_app, serve
 
@@ -22,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.command("reconcile")(reconcile)
 app.command("recover")(recover)
 app.command("bench")(bench)
+app.command("report")(report)
+app.command("release-check")(release_check)
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def serve(
 
 
 async def _serve(cfg: HarnessConfig, database_url: str, port: int, fmt: OutputFormat) -> None:
-    async with serve_system(cfg, database_url, port=port) as info:
+    async with serve_system(cfg, database_url, port=port, purpose="serve") as info:
         _announce(info, fmt)
         await _wait_for_signal()
     err.print("harness serve: stopped")

@@ -7,18 +7,18 @@ database, or B). Severity is ``error`` where the app's SQL would fail or integri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from harness.logs import get_logger
 from harness.results import Finding, Severity
+from harness.schema.constraints import ConstraintComparer
 from harness.schema.hints import closest_column, closest_table, column_hint, table_hint
 from harness.schema.objects import compare_objects
-from harness.schema.snapshot import ColumnInfo, ForeignKeyInfo, LiveSchema, TableInfo
+from harness.schema.reporting import CompareOptions, Comparison, tick
+from harness.schema.snapshot import ColumnInfo, LiveSchema, TableInfo
 from harness.schema.sqlexpr import canonical_key
 from harness.schema.types import is_widening
 
-log = get_logger(__name__)
+__all__ = ["SCHEMA_KINDS", "CompareOptions", "Comparison", "compare", "compare_schemas"]
 
 SCHEMA_KINDS = (
     "missing_table",
@@ -41,37 +41,7 @@ SCHEMA_KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CompareOptions:
-    expected_label: str = "the models"
-    actual_label: str = "the database"
-    ignore_tables: frozenset[str] = frozenset({"alembic_version"})
-    # live vs live: views/sequences/functions too, enums only in ``actual``, no view columns
-    diff: bool = False
-
-
-@dataclass(slots=True)
-class Comparison:
-    findings: list[Finding] = field(default_factory=list)
-    # checks and indexes matched by name because an expression could not be canonicalized
-    compared_by_name: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)
-
-
-def _q(text: str) -> str:
-    return f"`{text}`"
-
-
-class _Comparer:
-    def __init__(self, expected: LiveSchema, actual: LiveSchema, options: CompareOptions) -> None:
-        self.exp = expected
-        self.act = actual
-        self.opt = options
-        self.out = Comparison()
-
-    def add(self, severity: Severity, kind: str, message: str, **fields: Any) -> None:
-        self.out.findings.append(Finding(severity=severity, kind=kind, message=message, **fields))
-
+class _Comparer(ConstraintComparer):
     def run(self) -> Comparison:
         ignore = self.opt.ignore_tables
         relations = {"table", "foreign table"} if self.opt.diff else None
@@ -108,7 +78,7 @@ class _Comparer:
             self.add(
                 "warning",
                 "unmapped_table",
-                f"table {_q(key)} ({len(live.columns)} columns) is in {self.opt.actual_label} "
+                f"table {tick(key)} ({len(live.columns)} columns) is in {self.opt.actual_label} "
                 f"but not in {self.opt.expected_label}",
                 table=key,
                 actual=key,
@@ -137,7 +107,7 @@ class _Comparer:
         self.add(
             "error",
             "missing_table",
-            f"table {_q(table.key)}{by} does not exist in {self.opt.actual_label}",
+            f"table {tick(table.key)}{by} does not exist in {self.opt.actual_label}",
             table=table.key,
             expected=table.key,
             object=", ".join(table.mapped_by) or None,
@@ -158,7 +128,7 @@ class _Comparer:
                 self.add(
                     "error",
                     "missing_column",
-                    f"column {_q(exp.key + '.' + col.name)} ({col.describe()}) does not exist "
+                    f"column {tick(exp.key + '.' + col.name)} ({col.describe()}) does not exist "
                     f"in {self.opt.actual_label}",
                     table=exp.key,
                     column=col.name,
@@ -180,7 +150,7 @@ class _Comparer:
             self.add(
                 "error" if blocks else "warning",
                 "unmapped_column",
-                f"column {_q(act.key + '.' + live.name)} ({live.describe()}) is in "
+                f"column {tick(act.key + '.' + live.name)} ({live.describe()}) is in "
                 f"{self.opt.actual_label} but not in {self.opt.expected_label}{consequence}",
                 table=exp.key,
                 column=live.name,
@@ -204,7 +174,7 @@ class _Comparer:
             self.add(
                 "warning" if wider else "error",
                 "type_mismatch",
-                f"{_q(where)} is {act.type} in {self.opt.actual_label}, "
+                f"{tick(where)} is {act.type} in {self.opt.actual_label}, "
                 f"{self.opt.expected_label} say {exp.type}"
                 + (" (wider: values still fit)" if wider else ""),
                 expected=exp.type,
@@ -217,7 +187,7 @@ class _Comparer:
                 self.add(
                     "error" if severe else "warning",
                     "nullable_mismatch",
-                    f"{_q(where)} is NOT NULL in {self.opt.actual_label} but nullable in "
+                    f"{tick(where)} is NOT NULL in {self.opt.actual_label} but nullable in "
                     f"{self.opt.expected_label}" + (": writing None fails" if severe else ""),
                     expected="NULL",
                     actual="NOT NULL",
@@ -227,7 +197,7 @@ class _Comparer:
                 self.add(
                     "warning",
                     "nullable_mismatch",
-                    f"{_q(where)} allows NULL in {self.opt.actual_label}; "
+                    f"{tick(where)} allows NULL in {self.opt.actual_label}; "
                     f"{self.opt.expected_label} say NOT NULL",
                     expected="NOT NULL",
                     actual="NULL",
@@ -269,7 +239,7 @@ class _Comparer:
         self.add(
             severity,
             "default_mismatch",
-            f"{_q(where)} {problem} in {self.opt.actual_label} "
+            f"{tick(where)} {problem} in {self.opt.actual_label} "
             f"({self.opt.expected_label}: {exp.default or _generated(exp)}, "
             f"{self.opt.actual_label}: {act.default or _generated(act)})",
             expected=exp.default or _generated(exp),
@@ -278,244 +248,6 @@ class _Comparer:
         )
 
     # -- constraints ---------------------------------------------------------------------
-    def primary_key(self, exp: TableInfo, act: TableInfo) -> None:
-        want = exp.primary_key.columns if exp.primary_key else ()
-        have = act.primary_key.columns if act.primary_key else ()
-        if set(want) == set(have):
-            return
-        self.add(
-            "error" if want else "warning",
-            "primary_key_mismatch",
-            f"primary key of {_q(exp.key)} is ({', '.join(have) or 'none'}) in "
-            f"{self.opt.actual_label}, {self.opt.expected_label} say ({', '.join(want) or 'none'})",
-            table=exp.key,
-            object=(act.primary_key.name if act.primary_key else None)
-            or (exp.primary_key.name if exp.primary_key else None),
-            expected=list(want),
-            actual=list(have),
-        )
-
-    def foreign_keys(self, exp: TableInfo, act: TableInfo) -> None:
-        remaining = list(act.foreign_keys)
-        for fk in exp.foreign_keys:
-            match = next((r for r in remaining if _same_fk(r, fk)), None) or next(
-                (r for r in remaining if r.target == fk.target), None
-            )
-            if match is not None:
-                remaining.remove(match)
-                if (match.on_delete, match.on_update) == (fk.on_delete, fk.on_update):
-                    continue
-                self.add(
-                    "error",
-                    "foreign_key_missing",
-                    f"foreign key {_q(exp.key)} {fk.describe()} has other actions in "
-                    f"{self.opt.actual_label}: ON DELETE {match.on_delete}, "
-                    f"ON UPDATE {match.on_update}",
-                    table=exp.key,
-                    column=", ".join(fk.columns),
-                    object=match.name or fk.name,
-                    expected=fk.describe(),
-                    actual=match.describe(),
-                )
-                continue
-            self.add(
-                "error",
-                "foreign_key_missing",
-                f"foreign key {_q(exp.key)} {fk.describe()} does not exist in "
-                f"{self.opt.actual_label}",
-                table=exp.key,
-                column=", ".join(fk.columns),
-                object=fk.name,
-                expected=fk.describe(),
-            )
-        for fk in remaining:
-            self.add(
-                "warning",
-                "foreign_key_unexpected",
-                f"foreign key {_q(act.key)} {fk.describe()} is in {self.opt.actual_label} "
-                f"but not in {self.opt.expected_label}",
-                table=exp.key,
-                column=", ".join(fk.columns),
-                object=fk.name,
-                actual=fk.describe(),
-            )
-
-    def uniques(self, exp: TableInfo, act: TableInfo) -> None:
-        have = {frozenset(u.columns): u for u in act.uniques}
-        want = {frozenset(u.columns): u for u in exp.uniques}
-        have_pk = frozenset(act.primary_key.columns) if act.primary_key else frozenset()
-        want_pk = frozenset(exp.primary_key.columns) if exp.primary_key else frozenset()
-        for cols, u in want.items():
-            if cols in have or cols == have_pk:
-                continue
-            self.add(
-                "error",
-                "unique_missing",
-                f"{_q(exp.key)} {u.describe()} is not enforced in {self.opt.actual_label}: "
-                "duplicates can get in",
-                table=exp.key,
-                column=", ".join(u.columns),
-                object=u.name,
-                expected=u.describe(),
-            )
-        for cols, u in have.items():
-            if cols in want or cols == want_pk:
-                continue
-            self.add(
-                "warning",
-                "unique_unexpected",
-                f"{_q(act.key)} {u.describe()} ({u.via}) is in {self.opt.actual_label} "
-                f"but not in {self.opt.expected_label}",
-                table=exp.key,
-                column=", ".join(u.columns),
-                object=u.name,
-                actual=u.describe(),
-            )
-
-    def checks(self, exp: TableInfo, act: TableInfo) -> None:
-        remaining = list(act.checks)
-        for ck in exp.checks:
-            match = next((r for r in remaining if ck.key and r.key == ck.key), None)
-            if match is None:
-                named = next((r for r in remaining if ck.name and r.name == ck.name), None)
-                if named is not None and (ck.key is None or named.key is None):
-                    remaining.remove(named)
-                    self.by_name(f"check {exp.key}.{ck.name}")
-                    continue
-                if named is not None:
-                    remaining.remove(named)
-                self.add(
-                    "error",
-                    "check_missing",
-                    f"check {_q(exp.key)} ({ck.expression}) "
-                    + (
-                        f"reads ({named.expression}) in {self.opt.actual_label}"
-                        if named is not None
-                        else f"does not exist in {self.opt.actual_label}"
-                    ),
-                    table=exp.key,
-                    object=ck.name,
-                    expected=ck.expression,
-                    actual=named.expression if named is not None else None,
-                )
-                continue
-            remaining.remove(match)
-        for ck in remaining:
-            self.add(
-                "warning",
-                "check_unexpected",
-                f"check {_q(act.key)} ({ck.expression}) is in {self.opt.actual_label} "
-                f"but not in {self.opt.expected_label}",
-                table=exp.key,
-                object=ck.name,
-                actual=ck.expression,
-            )
-
-    def indexes(self, exp: TableInfo, act: TableInfo) -> None:
-        remaining = list(act.indexes)
-        for ix in exp.indexes:
-            sig = ix.signature
-            match = next((r for r in remaining if sig is not None and r.signature == sig), None)
-            if match is not None:
-                remaining.remove(match)
-                continue
-            named = next((r for r in remaining if ix.name and r.name == ix.name), None)
-            if named is not None:
-                remaining.remove(named)
-                if sig is None or named.signature is None:
-                    self.by_name(f"index {exp.key}.{ix.name}")
-                    continue
-            self.add(
-                "warning",
-                "index_missing",
-                f"{_q(exp.key)} {ix.describe()} "
-                + (
-                    f"is {named.describe()} in {self.opt.actual_label}"
-                    if named is not None
-                    else f"does not exist in {self.opt.actual_label}"
-                )
-                + ": queries on it may be slow",
-                table=exp.key,
-                column=ix.column_list,
-                object=ix.name,
-                expected=ix.describe(),
-                actual=named.describe() if named is not None else None,
-            )
-        for ix in remaining:
-            self.add(
-                "warning",
-                "index_unexpected",
-                f"{_q(act.key)} {ix.describe()} is in {self.opt.actual_label} "
-                f"but not in {self.opt.expected_label}",
-                table=exp.key,
-                column=ix.column_list,
-                object=ix.name,
-                actual=ix.describe(),
-            )
-
-    def by_name(self, what: str) -> None:
-        self.out.compared_by_name.append(what)
-        log.warning("schema.compare.by_name", object=what, reason="expression not canonical")
-
-    # -- enums ---------------------------------------------------------------------------
-    def enums(self) -> None:
-        for key, enum in sorted(self.exp.enums.items()):
-            live = self.act.enums.get(key)
-            if live is None:
-                self.add(
-                    "error",
-                    "enum_mismatch",
-                    f"enum type {_q(key)} ({', '.join(enum.values)}) does not exist in "
-                    f"{self.opt.actual_label}",
-                    object=key,
-                    expected=list(enum.values),
-                )
-                continue
-            lacking = [v for v in enum.values if v not in live.values]
-            extra = [v for v in live.values if v not in enum.values]
-            if lacking:
-                self.add(
-                    "error",
-                    "enum_mismatch",
-                    f"enum type {_q(key)} lacks {', '.join(map(repr, lacking))} in "
-                    f"{self.opt.actual_label}: writing those values fails",
-                    object=key,
-                    expected=list(enum.values),
-                    actual=list(live.values),
-                )
-            if extra:
-                self.add(
-                    "warning",
-                    "enum_mismatch",
-                    f"enum type {_q(key)} has {', '.join(map(repr, extra))} in "
-                    f"{self.opt.actual_label} that {self.opt.expected_label} do not know",
-                    object=key,
-                    expected=list(enum.values),
-                    actual=list(live.values),
-                )
-            if not lacking and not extra and enum.values != live.values:
-                self.add(
-                    "warning",
-                    "enum_mismatch",
-                    f"enum type {_q(key)} orders its values differently in {self.opt.actual_label}",
-                    object=key,
-                    expected=list(enum.values),
-                    actual=list(live.values),
-                )
-        if self.opt.diff:
-            for key in sorted(set(self.act.enums) - set(self.exp.enums)):
-                self.add(
-                    "warning",
-                    "enum_mismatch",
-                    f"enum type {_q(key)} is in {self.opt.actual_label} "
-                    f"but not in {self.opt.expected_label}",
-                    object=key,
-                    actual=list(self.act.enums[key].values),
-                )
-
-
-def _same_fk(a: ForeignKeyInfo, b: ForeignKeyInfo) -> bool:
-    return (a.target, a.on_delete, a.on_update) == (b.target, b.on_delete, b.on_update)
 
 
 def _generated(col: ColumnInfo) -> str:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from harness.results import Finding, Severity
+from harness.schema.reporting import CompareOptions
 from harness.schema.snapshot import LiveSchema
-
-if TYPE_CHECKING:
-    from harness.schema.compare import CompareOptions
 
 OBJECT_KINDS = (
     "sequence_missing",

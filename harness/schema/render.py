@@ -104,7 +104,8 @@ def _summary(result: GateResult) -> str:
     if warnings:
         parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
     verdict = "FAILED" if not result.ok else "OK with warnings"
-    return f"{result.gate} {verdict}: {', '.join(parts)} ({scope}){timing}"
+    scope = f" in {scope}" if scope else ""
+    return f"{result.gate} {verdict}: {', '.join(parts)}{scope}{timing}"
 
 
 # -- rich text ----------------------------------------------------------------------------

@@ -1,0 +1,244 @@
+"""Constraints, indexes and enums: matched by meaning (columns, targets, canonical
+expressions), not by name; names only when an expression cannot be canonicalized."""
+
+from __future__ import annotations
+
+from harness.schema.reporting import Reporter, tick
+from harness.schema.snapshot import ForeignKeyInfo, TableInfo
+
+
+class ConstraintComparer(Reporter):
+    def primary_key(self, exp: TableInfo, act: TableInfo) -> None:
+        want = exp.primary_key.columns if exp.primary_key else ()
+        have = act.primary_key.columns if act.primary_key else ()
+        if set(want) == set(have):
+            return
+        self.add(
+            "error" if want else "warning",
+            "primary_key_mismatch",
+            f"primary key of {tick(exp.key)} is ({', '.join(have) or 'none'}) in "
+            f"{self.opt.actual_label}, {self.opt.expected_label} say ({', '.join(want) or 'none'})",
+            table=exp.key,
+            object=(act.primary_key.name if act.primary_key else None)
+            or (exp.primary_key.name if exp.primary_key else None),
+            expected=list(want),
+            actual=list(have),
+        )
+
+    def foreign_keys(self, exp: TableInfo, act: TableInfo) -> None:
+        remaining = list(act.foreign_keys)
+        for fk in exp.foreign_keys:
+            match = next((r for r in remaining if _same_fk(r, fk)), None) or next(
+                (r for r in remaining if r.target == fk.target), None
+            )
+            if match is not None:
+                remaining.remove(match)
+                if (match.on_delete, match.on_update) == (fk.on_delete, fk.on_update):
+                    continue
+                self.add(
+                    "error",
+                    "foreign_key_missing",
+                    f"foreign key {tick(exp.key)} {fk.describe()} has other actions in "
+                    f"{self.opt.actual_label}: ON DELETE {match.on_delete}, "
+                    f"ON UPDATE {match.on_update}",
+                    table=exp.key,
+                    column=", ".join(fk.columns),
+                    object=match.name or fk.name,
+                    expected=fk.describe(),
+                    actual=match.describe(),
+                )
+                continue
+            self.add(
+                "error",
+                "foreign_key_missing",
+                f"foreign key {tick(exp.key)} {fk.describe()} does not exist in "
+                f"{self.opt.actual_label}",
+                table=exp.key,
+                column=", ".join(fk.columns),
+                object=fk.name,
+                expected=fk.describe(),
+            )
+        for fk in remaining:
+            self.add(
+                "warning",
+                "foreign_key_unexpected",
+                f"foreign key {tick(act.key)} {fk.describe()} is in {self.opt.actual_label} "
+                f"but not in {self.opt.expected_label}",
+                table=exp.key,
+                column=", ".join(fk.columns),
+                object=fk.name,
+                actual=fk.describe(),
+            )
+
+    def uniques(self, exp: TableInfo, act: TableInfo) -> None:
+        have = {frozenset(u.columns): u for u in act.uniques}
+        want = {frozenset(u.columns): u for u in exp.uniques}
+        have_pk = frozenset(act.primary_key.columns) if act.primary_key else frozenset()
+        want_pk = frozenset(exp.primary_key.columns) if exp.primary_key else frozenset()
+        for cols, u in want.items():
+            if cols in have or cols == have_pk:
+                continue
+            self.add(
+                "error",
+                "unique_missing",
+                f"{tick(exp.key)} {u.describe()} is not enforced in {self.opt.actual_label}: "
+                "duplicates can get in",
+                table=exp.key,
+                column=", ".join(u.columns),
+                object=u.name,
+                expected=u.describe(),
+            )
+        for cols, u in have.items():
+            if cols in want or cols == want_pk:
+                continue
+            self.add(
+                "warning",
+                "unique_unexpected",
+                f"{tick(act.key)} {u.describe()} ({u.via}) is in {self.opt.actual_label} "
+                f"but not in {self.opt.expected_label}",
+                table=exp.key,
+                column=", ".join(u.columns),
+                object=u.name,
+                actual=u.describe(),
+            )
+
+    def checks(self, exp: TableInfo, act: TableInfo) -> None:
+        remaining = list(act.checks)
+        for ck in exp.checks:
+            match = next((r for r in remaining if ck.key and r.key == ck.key), None)
+            if match is None:
+                named = next((r for r in remaining if ck.name and r.name == ck.name), None)
+                if named is not None and (ck.key is None or named.key is None):
+                    remaining.remove(named)
+                    self.by_name(f"check {exp.key}.{ck.name}")
+                    continue
+                if named is not None:
+                    remaining.remove(named)
+                self.add(
+                    "error",
+                    "check_missing",
+                    f"check {tick(exp.key)} ({ck.expression}) "
+                    + (
+                        f"reads ({named.expression}) in {self.opt.actual_label}"
+                        if named is not None
+                        else f"does not exist in {self.opt.actual_label}"
+                    ),
+                    table=exp.key,
+                    object=ck.name,
+                    expected=ck.expression,
+                    actual=named.expression if named is not None else None,
+                )
+                continue
+            remaining.remove(match)
+        for ck in remaining:
+            self.add(
+                "warning",
+                "check_unexpected",
+                f"check {tick(act.key)} ({ck.expression}) is in {self.opt.actual_label} "
+                f"but not in {self.opt.expected_label}",
+                table=exp.key,
+                object=ck.name,
+                actual=ck.expression,
+            )
+
+    def indexes(self, exp: TableInfo, act: TableInfo) -> None:
+        remaining = list(act.indexes)
+        for ix in exp.indexes:
+            sig = ix.signature
+            match = next((r for r in remaining if sig is not None and r.signature == sig), None)
+            if match is not None:
+                remaining.remove(match)
+                continue
+            named = next((r for r in remaining if ix.name and r.name == ix.name), None)
+            if named is not None:
+                remaining.remove(named)
+                if sig is None or named.signature is None:
+                    self.by_name(f"index {exp.key}.{ix.name}")
+                    continue
+            self.add(
+                "warning",
+                "index_missing",
+                f"{tick(exp.key)} {ix.describe()} "
+                + (
+                    f"is {named.describe()} in {self.opt.actual_label}"
+                    if named is not None
+                    else f"does not exist in {self.opt.actual_label}"
+                )
+                + ": queries on it may be slow",
+                table=exp.key,
+                column=ix.column_list,
+                object=ix.name,
+                expected=ix.describe(),
+                actual=named.describe() if named is not None else None,
+            )
+        for ix in remaining:
+            self.add(
+                "warning",
+                "index_unexpected",
+                f"{tick(act.key)} {ix.describe()} is in {self.opt.actual_label} "
+                f"but not in {self.opt.expected_label}",
+                table=exp.key,
+                column=ix.column_list,
+                object=ix.name,
+                actual=ix.describe(),
+            )
+
+    def enums(self) -> None:
+        for key, enum in sorted(self.exp.enums.items()):
+            live = self.act.enums.get(key)
+            if live is None:
+                self.add(
+                    "error",
+                    "enum_mismatch",
+                    f"enum type {tick(key)} ({', '.join(enum.values)}) does not exist in "
+                    f"{self.opt.actual_label}",
+                    object=key,
+                    expected=list(enum.values),
+                )
+                continue
+            lacking = [v for v in enum.values if v not in live.values]
+            extra = [v for v in live.values if v not in enum.values]
+            if lacking:
+                self.add(
+                    "error",
+                    "enum_mismatch",
+                    f"enum type {tick(key)} lacks {', '.join(map(repr, lacking))} in "
+                    f"{self.opt.actual_label}: writing those values fails",
+                    object=key,
+                    expected=list(enum.values),
+                    actual=list(live.values),
+                )
+            if extra:
+                self.add(
+                    "warning",
+                    "enum_mismatch",
+                    f"enum type {tick(key)} has {', '.join(map(repr, extra))} in "
+                    f"{self.opt.actual_label} that {self.opt.expected_label} do not know",
+                    object=key,
+                    expected=list(enum.values),
+                    actual=list(live.values),
+                )
+            if not lacking and not extra and enum.values != live.values:
+                self.add(
+                    "warning",
+                    "enum_mismatch",
+                    f"enum type {tick(key)} orders its values differently in "
+                    f"{self.opt.actual_label}",
+                    object=key,
+                    expected=list(enum.values),
+                    actual=list(live.values),
+                )
+        if self.opt.diff:
+            for key in sorted(set(self.act.enums) - set(self.exp.enums)):
+                self.add(
+                    "warning",
+                    "enum_mismatch",
+                    f"enum type {tick(key)} is in {self.opt.actual_label} "
+                    f"but not in {self.opt.expected_label}",
+                    object=key,
+                    actual=list(self.act.enums[key].values),
+                )
+
+
+def _same_fk(a: ForeignKeyInfo, b: ForeignKeyInfo) -> bool:
+    return (a.target, a.on_delete, a.on_update) == (b.target, b.on_delete, b.on_update)
