@@ -37,6 +37,16 @@ class CommitThenRaise(AppError):
     """An error raised after recording a visible state: the request commits, then answers."""
 
 
+class BodyNotParsable(AppError):
+    """The request body could not be read (e.g. it is not UTF-8)."""
+
+    # Raised by FastAPI itself as an HTTPException(400) and rendered as ``http_400``; declared
+    # here so that routes with a body document the status.
+    status_code = 400
+    code = "http_400"
+    default_message = "There was an error parsing the body"
+
+
 # --- auth -------------------------------------------------------------------------------
 
 

@@ -24,7 +24,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,16 +110,6 @@ def database_url(url: str) -> str:
     return f"{base}/{DB_NAME}"
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    times: list[float] = []
-    result: Any = None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), statistics.median(times), result
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", type=int, default=1000)
@@ -179,15 +168,28 @@ def main() -> int:
             return len(findings), t1 - t0, t2 - t1, t3 - t2
 
         # warm up every path once (imports, catalog caches) before timing
-        alembic_run()
+        diffs = alembic_run()
         bulk_reflection()
-        warm = harness_run()
+        findings = harness_run()[0]
 
-        a_best, a_med, diffs = timed(alembic_run, max(1, args.repeat // 2))
-        b_best, b_med, _ = timed(bulk_reflection, args.repeat)
-        h_best, h_med, _ = timed(harness_run, args.repeat)
-        parts = [harness_run() for _ in range(args.repeat)]
-        findings = warm[0]
+        # interleaved rounds: a busy machine slows all three alike instead of one of them
+        times: dict[str, list[float]] = {"alembic": [], "bulk": [], "harness": []}
+        parts: list[tuple[int, float, float, float]] = []
+        for round_ in range(args.repeat):
+            for name in ("alembic", "bulk", "harness"):
+                if name == "alembic" and round_ % 2:
+                    continue  # alembic is slow: every other round is plenty
+                started = time.perf_counter()
+                if name == "alembic":
+                    alembic_run()
+                elif name == "bulk":
+                    bulk_reflection()
+                else:
+                    parts.append(harness_run())
+                times[name].append(time.perf_counter() - started)
+        a_best, a_med = min(times["alembic"]), statistics.median(times["alembic"])
+        b_best, b_med = min(times["bulk"]), statistics.median(times["bulk"])
+        h_best, h_med = min(times["harness"]), statistics.median(times["harness"])
         reflect_s = statistics.median(p[1] for p in parts)
         model_s = statistics.median(p[2] for p in parts)
         compare_s = statistics.median(p[3] for p in parts)

@@ -64,7 +64,7 @@ class LogTap:
     @contextmanager
     def capture(self) -> Iterator[None]:
         original = sys.stderr
-        sys.stderr = _Tee(self.lines, original)  # type: ignore[assignment]
+        sys.stderr = _Tee(self.lines, original)
         try:
             yield
         finally:

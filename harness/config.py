@@ -62,6 +62,8 @@ class HarnessConfig(BaseModel):
     engine_attr: str = "state.engine"
     silent_allow: list[SilentAllow] = Field(default_factory=list)
     recover: str | None = None
+    # the fuzzer's hook: identities, cross-user data, domain checks (harness.fuzz.FuzzContract)
+    fuzz: str | None = None
 
     @property
     def alembic_ini_path(self) -> Path:

@@ -16,6 +16,7 @@ from harness.db.servers import resolve_spec
 from harness.db.urls import is_postgres_url, redact
 from harness.invariants import (
     DEFAULT_STATEMENT_TIMEOUT_S,
+    InvariantOutcome,
     load_invariants,
     run_invariants,
     to_gate_result,
@@ -37,19 +38,22 @@ def reconcile(
     ``embedded``/``docker`` (a fresh migrated database: a self-test of the invariants' SQL)."""
     invariants = load_invariants(config)
     spec = resolve_spec(db)
-    started = time.perf_counter()
+
+    def check(url: str) -> tuple[list[InvariantOutcome], float]:
+        started = time.perf_counter()
+        found = run_invariants(
+            url, invariants, params=params, statement_timeout_s=statement_timeout_s
+        )
+        return found, time.perf_counter() - started
+
     if is_postgres_url(spec):
         target = spec
-        outcomes = run_invariants(
-            spec, invariants, params=params, statement_timeout_s=statement_timeout_s
-        )
+        outcomes, duration_s = check(spec)
     else:
         with open_workspace(config, spec) as workspace, fresh_database(workspace) as database:
             target = database.url
-            outcomes = run_invariants(
-                database.url, invariants, params=params, statement_timeout_s=statement_timeout_s
-            )
-    result = to_gate_result(outcomes, gate="reconcile", duration_s=time.perf_counter() - started)
+            outcomes, duration_s = check(database.url)
+    result = to_gate_result(outcomes, gate="reconcile", duration_s=duration_s)
     result.details["database"] = redact(target)
     return result
 

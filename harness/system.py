@@ -87,8 +87,12 @@ def build_fake(config: HarnessConfig, name: str, context: dict[str, Any]) -> Any
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind now, so a port in use is one clear error instead of uvicorn's sys.exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """Bind now, so a port in use is one clear error instead of uvicorn's sys.exit.
+
+    ``IPPROTO_TCP`` explicitly: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
+    TCP, and accepted sockets inherit it; with ``proto=0`` every response written in two parts
+    (headers, body) stalls ~40 ms on Nagle + delayed ACK."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

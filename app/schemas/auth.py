@@ -3,18 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
-from app.schemas.common import ORMModel
+from app.schemas.common import EmailAddress, ORMModel
 
 
 class UserCreate(BaseModel):
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress
     password: str = Field(min_length=8, max_length=256)
 
 
 class UserLogin(BaseModel):
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress
     password: str = Field(min_length=1, max_length=256)
 
 

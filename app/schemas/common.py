@@ -1,11 +1,14 @@
-"""Shared schema pieces: the error body and money as decimal strings."""
+"""Shared schema pieces: the error body, money as decimal strings, email addresses."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+import email_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+MAX_EMAIL_CHARS = 320
 
 
 def _money(value: Decimal) -> str:
@@ -19,6 +22,26 @@ Money = Annotated[
         {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["2240.00"]},
         mode="serialization",
     ),
+]
+
+
+def _email_address(value: str) -> str:
+    """A syntactically valid address (``format: email``), without a DNS lookup. Addresses at
+    RFC 2606 test domains (``user@host.test``) are accepted: the documented format allows them."""
+    try:
+        checked = email_validator.validate_email(
+            value, check_deliverability=False, test_environment=True
+        )
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from exc
+    return checked.normalized
+
+
+EmailAddress = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_CHARS),
+    AfterValidator(_email_address),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": MAX_EMAIL_CHARS}),
 ]
 
 

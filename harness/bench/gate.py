@@ -25,8 +25,10 @@ from harness.workspace import fresh_database
 if TYPE_CHECKING:
     from harness.runner import RunContext
 
-P50_BUDGET_MS = 50.0
-P99_BUDGET_MS = 100.0
+# Tripwires, not goals: loose enough for a loaded CI machine (verify p50 ~8 ms when idle,
+# tens of ms when the runner is busy), far below what a 0.5 s call in the request costs.
+P50_BUDGET_MS = 150.0
+P99_BUDGET_MS = 400.0
 SLOW_PROVIDER_S = 0.5
 
 

@@ -173,23 +173,28 @@ async def run_bench(
     return run
 
 
-async def _settle(target: Target, workload: Workload, run: BenchRun) -> None:
-    """Wait until the background work of earlier verifications is done (workload backlog 0),
-    so that it is not timed in the next scenario. Gives up after ``SETTLE_TIMEOUT_S`` once
-    (and from then on does not wait again): the time-to-active figures will show why."""
-    if run.unsettled:
-        return
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+async def settle(
+    target: Target, workload: Workload, *, timeout_s: float = SETTLE_TIMEOUT_S
+) -> bool:
+    """Wait until the background work of earlier verifications is done (the workload's
+    backlog is 0), so that it is not timed in the next scenario; False on timeout."""
+    deadline = time.monotonic() + timeout_s
     while True:
         backlog = await asyncio.to_thread(_backlog, target.database_url, workload)
         if backlog == 0:
             await asyncio.sleep(SETTLE_QUIET_S)
-            return
+            return True
         if time.monotonic() > deadline:
-            run.unsettled = True
-            log.warning("bench.unsettled", backlog=backlog, waited_s=SETTLE_TIMEOUT_S)
-            return
+            log.warning("bench.unsettled", backlog=backlog, waited_s=timeout_s)
+            return False
         await asyncio.sleep(0.05)
+
+
+async def _settle(target: Target, workload: Workload, run: BenchRun) -> None:
+    """:func:`settle`, given up for the rest of the run after one timeout (the time-to-active
+    figures will show why)."""
+    if not run.unsettled:
+        run.unsettled = not await settle(target, workload)
 
 
 def _backlog(url: str, workload: Workload) -> int:

@@ -78,6 +78,7 @@ def bench(
     options = BenchOptions(
         sizes=sizes_for(rows),
         samples=samples,
+        warmup=min(20, samples),
         floor_samples=samples,
         http_samples=samples,
         concurrency=(*(c for c in CONCURRENCY_STEPS if c < concurrency), concurrency),

@@ -6,8 +6,8 @@ import typer
 
 from harness.cli.bench import bench
 from harness.cli.reconcile import reconcile, recover
-from harness.cli.report import report
 from harness.cli.release import release_check
+from harness.cli.report import report
 from harness.cli.run import run
 from harness.cli.serve import db_app, serve
 

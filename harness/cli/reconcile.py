@@ -84,7 +84,8 @@ def render_reconcile(result: GateResult) -> None:
             mark = "[red]FAIL[/]"
         else:
             mark = "[yellow]warn[/]"
-        count = f" — {inv['violations']} violating rows" if not inv["ok"] else ""
+        rows = "row" if inv["violations"] == 1 else "rows"
+        count = f" — {inv['violations']} violating {rows}" if not inv["ok"] else ""
         out.print(f"{mark} {inv['id']}: {inv['title']}{count}", highlight=False)
         for row in inv["rows"] if not inv["ok"] else []:
             out.print(f"       {describe_row(row)}", markup=False, highlight=False)
@@ -131,7 +132,7 @@ def render_recover(result: GateResult) -> None:
     items: list[dict[str, Any]] = result.details.get("items", [])
     apply = bool(result.details.get("apply"))
     marks = {
-        "planned": "[cyan]would[/]",
+        "planned": "[cyan]todo [/]",
         "applied": "[green]done [/]",
         "skipped": "[dim]skip [/]",
         "failed": "[red]FAIL [/]",

@@ -54,7 +54,7 @@ def check_schema(
     allowlist = load_allowlist(allowlist_path, ALLOWABLE_KINDS) if allowlist_path else None
     discovered = discover(packages)
     discovered_at = time.perf_counter()
-    actual = reflect_schema(url, schemas, objects=False)
+    actual = reflect_schema(url, discovered.schemas(schemas), objects=False)
     reflected_at = time.perf_counter()
     expected = model_schema(discovered, default_schema=actual.default_schema)
     options = CompareOptions(ignore_tables=frozenset(ignore_tables))

@@ -7,6 +7,8 @@ database, or B). Severity is ``error`` where the app's SQL would fail or integri
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from harness.results import Finding, Severity
@@ -159,7 +161,15 @@ class _Comparer(ConstraintComparer):
             )
         if act.kind != "table" and not self.opt.diff:
             return  # a model mapping a view: columns only
-        self.primary_key(exp, act)
+        # constraints on a missing (or unmapped) column go with it: one root cause, one finding
+        gone = {c for c in exp.columns if c not in act.columns}
+        extra = {c for c in act.columns if c not in exp.columns}
+        pk_gone = (exp.primary_key and gone & set(exp.primary_key.columns)) or (
+            act.primary_key and extra & set(act.primary_key.columns)
+        )
+        exp, act = _without(exp, gone), _without(act, extra)
+        if not pk_gone:
+            self.primary_key(exp, act)
         self.foreign_keys(exp, act)
         self.uniques(exp, act)
         self.checks(exp, act)
@@ -248,6 +258,31 @@ class _Comparer(ConstraintComparer):
         )
 
     # -- constraints ---------------------------------------------------------------------
+
+
+_COLUMN_IN_KEY = re.compile(r"\('col', '((?:[^'\\]|\\.)*)'\)")
+
+
+def _columns_of(key: str | None) -> set[str]:
+    return set(_COLUMN_IN_KEY.findall(key)) if key else set()
+
+
+def _without(table: TableInfo, columns: set[str]) -> TableInfo:
+    """``table`` without the foreign keys, uniques, checks, indexes involving ``columns``."""
+    if not columns:
+        return table
+    return replace(
+        table,
+        foreign_keys=tuple(f for f in table.foreign_keys if not columns & set(f.columns)),
+        uniques=tuple(u for u in table.uniques if not columns & set(u.columns)),
+        checks=tuple(c for c in table.checks if not columns & _columns_of(c.key)),
+        indexes=tuple(
+            i
+            for i in table.indexes
+            if not columns & set().union(*(_columns_of(k) for k in i.element_keys or ()))
+            and not columns & _columns_of(i.predicate_key)
+        ),
+    )
 
 
 def _generated(col: ColumnInfo) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -41,6 +41,11 @@ class DiscoveredModels:
     tables: tuple[DiscoveredTable, ...]
     # The same table name defined again under another MetaData (a second Base).
     duplicates: tuple[DiscoveredTable, ...] = field(default=())
+
+    def schemas(self, default: Sequence[str] = ("public",)) -> tuple[str, ...]:
+        """``default`` plus every schema a model table names explicitly."""
+        named = (t.table.schema for t in (*self.tables, *self.duplicates) if t.table.schema)
+        return tuple(dict.fromkeys((*default, *sorted(named))))
 
     @property
     def classes(self) -> tuple[str, ...]:

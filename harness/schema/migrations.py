@@ -22,7 +22,7 @@ from harness.results import Finding, GateResult
 from harness.schema.allowlist import Allowlist, apply_allowlist, load_allowlist
 from harness.schema.check import ALLOWABLE_KINDS
 from harness.schema.compare import CompareOptions, compare_schemas
-from harness.schema.discovery import discover
+from harness.schema.discovery import DiscoveredModels, discover
 from harness.schema.expected import model_schema
 from harness.schema.reflect import display_url, reflect_schema
 from harness.schema.snapshot import LiveSchema
@@ -121,9 +121,10 @@ def check_migrations(
         revisions = sum(1 for _ in script.walk_revisions())
     except CommandError as exc:
         raise ConfigError(f"alembic scripts of {alembic_ini}: {_one_line(exc)}") from None
+    discovered = discover(packages)  # a bad models package stops us before the database
     run = _Run(metrics={"revisions": revisions, "heads": heads})
     where = display_url(url_empty_db)
-    _steps(run, config, url_empty_db, packages, allowlist, schemas, heads)
+    _steps(run, config, url_empty_db, discovered, allowlist, discovered.schemas(schemas), heads)
     run.metrics.update({f"{s['step'].replace(' ', '_')}_s": s["seconds"] for s in run.steps})
     result = GateResult(
         gate="migrations",
@@ -139,7 +140,7 @@ def _steps(
     run: _Run,
     config: Config,
     url: str,
-    packages: Sequence[str],
+    discovered: DiscoveredModels,
     allowlist: Allowlist | None,
     schemas: Sequence[str],
     heads: list[str],
@@ -172,7 +173,7 @@ def _steps(
     run.metrics["tables"] = sum(1 for t in first.tables.values() if t.kind == "table")
 
     with run.step("schema matches the models") as record:
-        expected = model_schema(discover(packages), default_schema=first.default_schema)
+        expected = model_schema(discovered, default_schema=first.default_schema)
         findings = compare_schemas(expected, first).findings
         if allowlist is not None:
             applied = apply_allowlist(findings, allowlist)

@@ -18,7 +18,8 @@ from harness.bench.verdict import gate_result
 from harness.cli.main import app
 from harness.reports.html import render_html
 from harness.reports.merge import merge, read_result_file
-from harness.reports.run_files import summary_markdown, write_run_files
+from harness.reports.plots import phase_bars, svg_data_uri
+from harness.reports.run_files import summary_markdown
 from harness.results import GateResult, RunResult
 
 PLOT_IDS = ("latency", "phases", "scaling", "concurrency")
@@ -103,7 +104,14 @@ def test_report_html_holds_the_four_plots_inline(bench_gate: GateResult) -> None
 
 
 def test_plots_are_reproducible(bench_gate: GateResult) -> None:
-    assert page_for(bench_gate) == page_for(bench_gate)
+    details = bench_gate.details["bench"]
+
+    def svg() -> str:
+        made = phase_bars(details)
+        assert made is not None
+        return svg_data_uri(made[0])
+
+    assert svg() == svg()
 
 
 def test_report_without_bench_has_no_timing_section() -> None:
@@ -121,15 +129,15 @@ def test_summary_markdown_has_the_timing_table(bench_gate: GateResult) -> None:
 
 
 def test_results_json_round_trip_keeps_the_plots(tmp_path: Path, bench_gate: GateResult) -> None:
-    write_run_files(RunResult([bench_gate]), tmp_path)
+    RunResult([bench_gate]).write_json(tmp_path / "results.json")
     again = read_result_file(tmp_path / "results.json")
     assert render_html(again).count("data:image/svg+xml;base64,") == 4
 
 
 def test_harness_report_cli_merges_files(tmp_path: Path, bench_gate: GateResult) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    write_run_files(RunResult([GateResult(gate="smoke"), bench_gate]), first)
-    write_run_files(RunResult([bench_gate]), second)
+    RunResult([GateResult(gate="smoke"), bench_gate]).write_json(first / "results.json")
+    RunResult([bench_gate]).write_json(second / "results.json")
     out = tmp_path / "merged"
     result = CliRunner().invoke(
         app,

@@ -554,3 +554,45 @@ def test_generated_columns_compare_their_expression(
         "warning",
     )
     assert "another expression" in finding.message
+
+
+def test_tables_in_other_schemas_are_reflected_and_keyed_by_schema(
+    blank_db: ClonedDatabase, models_package: MakePackage
+) -> None:
+    package = models_package(
+        {
+            "billing.py": """
+                from sqlalchemy import BigInteger, ForeignKey, String
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+                class Base(DeclarativeBase):
+                    pass
+
+                class Customer(Base):
+                    __tablename__ = "customers"
+                    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+                class Invoice(Base):
+                    __tablename__ = "invoices"
+                    __table_args__ = {"schema": "billing"}
+                    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+                    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+                    number: Mapped[str] = mapped_column(String(20), unique=True)
+            """
+        }
+    )
+    execute(
+        blank_db.url,
+        "CREATE TABLE customers (id bigserial PRIMARY KEY)",
+        "CREATE SCHEMA billing",
+        "CREATE TABLE billing.invoices (id bigserial PRIMARY KEY, customer_id bigint NOT NULL "
+        "REFERENCES customers (id), number varchar(20) NOT NULL UNIQUE)",
+    )
+    assert check_schema(blank_db.url, [package]).findings == []
+    execute(blank_db.url, "ALTER TABLE billing.invoices DROP COLUMN number")
+    [finding] = check_schema(blank_db.url, [package]).findings
+    assert (finding.kind, finding.table, finding.column) == (
+        "missing_column",
+        "billing.invoices",
+        "number",
+    )

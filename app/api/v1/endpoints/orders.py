@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, status
 from app.api.deps import CurrentUser, GatewayDep, SessionDep
 from app.api.responses import error_responses
 from app.errors import (
+    BodyNotParsable,
     GatewayTimeout,
     GatewayUnavailable,
     NotAuthenticated,
@@ -24,7 +25,9 @@ OrderNumber = Annotated[str, Path(pattern=ORDER_NUMBER_PATTERN, examples=["ORD-Q
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(NotAuthenticated, PlanNotFound, GatewayUnavailable, GatewayTimeout),
+    responses=error_responses(
+        BodyNotParsable, NotAuthenticated, PlanNotFound, GatewayUnavailable, GatewayTimeout
+    ),
 )
 async def create_order(
     body: OrderCreate, user: CurrentUser, session: SessionDep, gateway: GatewayDep

@@ -23,6 +23,7 @@ from app.api.deps import (
 from app.api.responses import error_responses
 from app.errors import (
     AmountMismatch,
+    BodyNotParsable,
     GatewayTimeout,
     GatewayUnavailable,
     NotAuthenticated,
@@ -46,6 +47,7 @@ router = APIRouter(prefix="/payments", tags=["payments"])
 @router.post(
     "/verify",
     responses=error_responses(
+        BodyNotParsable,
         PaymentSignatureInvalid,
         PaymentOrderMismatch,
         NotAuthenticated,

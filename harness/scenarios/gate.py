@@ -1,0 +1,117 @@
+"""The ``scenarios`` gate, and what ``harness replay`` shares with it: run scenarios each on a
+fresh clone of the migrated template, and say which gate each finding belongs to.
+
+A finding's gate follows its kind: a swallowed database error is the silent-failure gate's, an
+invariant violation the invariants gate's, a schema finding the schema gate's; everything
+else a scenario noticed (a step that failed, an expectation, a latency budget) is the
+scenarios gate's. ``caught_by`` uses that to tell which independent gates named a bug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from harness.config import HarnessConfig
+from harness.invariants import load_invariants
+from harness.results import Finding, GateResult
+from harness.scenarios.loader import find_scenarios
+from harness.scenarios.model import Scenario
+from harness.scenarios.runner import run_scenario
+from harness.scenarios.timeline import ScenarioResult
+from harness.schema import ALLOWABLE_KINDS
+from harness.workspace import Workspace, fresh_database
+
+if TYPE_CHECKING:
+    from harness.runner import RunContext
+
+GATE = "scenarios"
+SELECTION_MEMO_KEY = "scenario_ids"  # RunContext.memo key: only these scenarios (mutants)
+KIND_GATES = {
+    "swallowed_db_error": "silent",
+    "invariant_violation": "invariants",
+}
+
+OnResult = Callable[[ScenarioResult], None]
+
+
+def gate_of(finding: Finding, default: str = GATE) -> str:
+    if finding.kind in KIND_GATES:
+        return KIND_GATES[finding.kind]
+    if finding.kind in ALLOWABLE_KINDS:
+        return "schema"
+    return default
+
+
+def run_scenarios(
+    config: HarnessConfig,
+    workspace: Workspace,
+    scenarios: Sequence[Scenario],
+    *,
+    trace: bool = False,
+    keep_db: bool = False,
+    on_result: OnResult | None = None,
+) -> list[ScenarioResult]:
+    """Each scenario on a fresh clone (kept, and its URL in the result, with ``keep_db``)."""
+    invariants = load_invariants(config) if config.invariants else []
+    results: list[ScenarioResult] = []
+    for scenario in scenarios:
+        with fresh_database(workspace, keep=keep_db) as database:
+            result = asyncio.run(
+                run_scenario(config, scenario, database.url, invariants=invariants, trace=trace)
+            )
+            if keep_db:
+                result.database_url = database.url
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def gate_result(results: Iterable[ScenarioResult], *, gate: str = GATE) -> GateResult:
+    results = list(results)
+    findings = [f for r in results for f in r.findings]
+    metrics: dict[str, Any] = {
+        "scenarios": len(results),
+        "passed": sum(1 for r in results if r.ok),
+        "failed": sum(1 for r in results if not r.ok),
+        "steps": sum(len(r.steps) for r in results),
+        "duration_s": round(sum(r.duration_s for r in results), 3),
+    }
+    for r in results:
+        metrics[f"{r.id}_s"] = round(r.duration_s, 3)
+    return GateResult(
+        gate=gate,
+        findings=findings,
+        metrics=metrics,
+        details={"scenarios": [r.to_dict() for r in results]},
+    )
+
+
+def split_by_gate(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    by_gate: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_gate.setdefault(gate_of(finding), []).append(finding)
+    return by_gate
+
+
+def caught_by(findings: Iterable[Finding]) -> dict[str, list[str]]:
+    """Gate -> the messages of its error findings (gates with none are left out)."""
+    caught: dict[str, list[str]] = {}
+    for gate, items in split_by_gate(findings).items():
+        errors = [f.message for f in items if f.severity == "error"]
+        if errors:
+            caught[gate] = errors
+    return caught
+
+
+def scenarios_gate(ctx: RunContext) -> GateResult:
+    """``harness run``'s scenarios gate: every scenario (or those in the run's memo)."""
+    started = time.perf_counter()
+    selection = ctx.memo.get(SELECTION_MEMO_KEY)
+    scenarios = find_scenarios(ctx.config, selection or None)
+    result = gate_result(run_scenarios(ctx.config, ctx.workspace, scenarios))
+    result.metrics["gate_s"] = round(time.perf_counter() - started, 3)
+    return result

@@ -1,0 +1,169 @@
+"""Finding the project's scenarios: every module of the ``[tool.harness] scenarios`` package that
+defines ``SCENARIO`` (or ``SCENARIOS``, a list). Modules whose name starts with ``_`` are
+helpers and are not imported by the loader; modules defining neither name are skipped.
+
+The package itself may define ``SETTINGS`` (app settings overrides for every scenario, under
+each scenario's own) and ``EXPECT_ALWAYS`` (``ExpectRows`` checked at the end of every
+scenario). Anything malformed — a module that fails to import, a scenario that does not
+validate, two scenarios with one id, a fault on a fake the project does not have — raises
+:class:`ScenarioDefinitionError` whose message starts with the file it is in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from harness.config import HarnessConfig
+from harness.errors import ConfigError
+from harness.loading import ensure_on_path
+from harness.scenarios.model import ExpectRows, Scenario, ScenarioDefinitionError, Then
+
+
+def _display(path: str | None, root: Path) -> str:
+    if not path:
+        return "(unknown file)"
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path
+
+
+def _import(name: str, root: Path, fallback_file: str | None = None) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ScenarioDefinitionError as exc:
+        where = _display(fallback_file or _guess_file(name, root), root)
+        raise ScenarioDefinitionError(f"{where}: {exc}") from exc
+    except Exception as exc:
+        where = _display(fallback_file or _guess_file(name, root), root)
+        raise ScenarioDefinitionError(
+            f"{where}: cannot be imported: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _guess_file(name: str, root: Path) -> str:
+    parts = name.split(".")
+    as_module = root.joinpath(*parts[:-1], parts[-1] + ".py")
+    return str(as_module if as_module.exists() else root.joinpath(*parts, "__init__.py"))
+
+
+def scenario_modules(config: HarnessConfig) -> tuple[ModuleType, list[ModuleType]]:
+    """The scenarios package and its (non-helper) modules, imported."""
+    if not config.scenarios:
+        raise ConfigError("[tool.harness] scenarios is not set (e.g. scenarios = 'scenarios')")
+    ensure_on_path(config.root)
+    package = _import(config.scenarios, config.root)
+    paths = getattr(package, "__path__", None)
+    if paths is None:
+        return package, [package]
+    modules = []
+    for info in sorted(pkgutil.iter_modules(paths), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        file = None
+        finder_path = getattr(info.module_finder, "path", None)
+        if isinstance(finder_path, str):
+            file = str(Path(finder_path) / (info.name + ("" if info.ispkg else ".py")))
+        modules.append(_import(f"{package.__name__}.{info.name}", config.root, file))
+    return package, modules
+
+
+def _declared(module: ModuleType, where: str) -> list[Scenario]:
+    found: list[Any] = []
+    if hasattr(module, "SCENARIO"):
+        found.append(module.SCENARIO)
+    if hasattr(module, "SCENARIOS"):
+        many = module.SCENARIOS
+        if not isinstance(many, Sequence) or isinstance(many, str | bytes):
+            raise ScenarioDefinitionError(f"{where}: SCENARIOS must be a list of Scenario")
+        found.extend(many)
+    for item in found:
+        if not isinstance(item, Scenario):
+            raise ScenarioDefinitionError(
+                f"{where}: {type(item).__name__} found where a harness.scenarios.Scenario "
+                "was expected"
+            )
+    return found
+
+
+def _package_defaults(package: ModuleType, where: str) -> tuple[dict[str, Any], list[ExpectRows]]:
+    settings = getattr(package, "SETTINGS", {})
+    if not isinstance(settings, Mapping):
+        raise ScenarioDefinitionError(f"{where}: SETTINGS must be a mapping of app settings")
+    always = list(getattr(package, "EXPECT_ALWAYS", ()))
+    if not all(isinstance(e, ExpectRows) for e in always):
+        raise ScenarioDefinitionError(f"{where}: EXPECT_ALWAYS must be a list of ExpectRows")
+    return dict(settings), always
+
+
+def load_scenarios(config: HarnessConfig) -> list[Scenario]:
+    """Every scenario of the project, in file order, validated, with package defaults applied."""
+    package, modules = scenario_modules(config)
+    package_file = _display(getattr(package, "__file__", None), config.root)
+    settings, always = _package_defaults(package, package_file)
+    scenarios: list[Scenario] = []
+    seen: dict[str, str] = {}
+    for module in modules:
+        where = _display(getattr(module, "__file__", None), config.root)
+        for scenario in _declared(module, where):
+            if scenario.id in seen:
+                raise ScenarioDefinitionError(
+                    f"{where}: scenario id {scenario.id!r} is already used by {seen[scenario.id]}"
+                )
+            seen[scenario.id] = where
+            for step in scenario.when:
+                unknown = sorted(set(step.faults) - set(config.fakes))
+                if unknown:
+                    raise ScenarioDefinitionError(
+                        f"{where}: scenario {scenario.id!r}, step {step.name!r}: faults on "
+                        f"unknown fake(s) {', '.join(unknown)} (the project's fakes: "
+                        f"{', '.join(config.fakes) or 'none'})"
+                    )
+            then = dataclasses.replace(scenario.then, database=(*scenario.then.database, *always))
+            scenarios.append(
+                dataclasses.replace(
+                    scenario,
+                    then=then,
+                    settings={**settings, **scenario.settings},
+                    source=where,
+                )
+            )
+    return scenarios
+
+
+def find_scenarios(config: HarnessConfig, selector: str | Sequence[str] | None) -> list[Scenario]:
+    """``all``/None: every scenario; else the scenarios with these ids (comma-separated ok)."""
+    scenarios = load_scenarios(config)
+    if selector is None or selector == "all":
+        return scenarios
+    wanted = (
+        [s.strip() for s in selector.split(",") if s.strip()]
+        if isinstance(selector, str)
+        else list(selector)
+    )
+    by_id = {s.id: s for s in scenarios}
+    unknown = [w for w in wanted if w not in by_id]
+    if unknown:
+        raise ConfigError(
+            f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(by_id) or 'none'})"
+        )
+    return [by_id[w] for w in wanted]
+
+
+def forget_modules(config: HarnessConfig) -> None:
+    """Drop the scenarios package from ``sys.modules`` (tests load different projects)."""
+    if not config.scenarios:
+        return
+    prefix = config.scenarios
+    for name in [n for n in sys.modules if n == prefix or n.startswith(prefix + ".")]:
+        del sys.modules[name]
+
+
+__all__ = ["Then", "find_scenarios", "forget_modules", "load_scenarios", "scenario_modules"]
