@@ -102,11 +102,16 @@ def http(
     yield from hold(loop, http_target(harness_config, base_db.url, settings_overrides=overrides))
 
 
-def supply(items: list[Prepared]) -> Callable[[], tuple[tuple[Prepared], dict[str, Any]]]:
-    """A pedantic ``setup``: hands out the next prepared verification, outside the timing."""
+def supply(
+    items: list[Prepared], loop: asyncio.AbstractEventLoop | None = None, pause_s: float = 0.02
+) -> Callable[[], tuple[tuple[Prepared], dict[str, Any]]]:
+    """A pedantic ``setup``: hands out the next prepared verification, outside the timing.
+    With ``loop``, first lets it run ``pause_s`` (the previous verification's worker pass)."""
     queue = iter(items)
 
     def setup() -> tuple[tuple[Prepared], dict[str, Any]]:
+        if loop is not None:
+            loop.run_until_complete(asyncio.sleep(pause_s))
         return (next(queue),), {}
 
     return setup

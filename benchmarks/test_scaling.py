@@ -73,7 +73,9 @@ def test_verify_with_history(
         outcome = loop.run_until_complete(timed(scaling_target, workload, item))
         assert outcome.error is None, outcome.error
 
-    benchmark.pedantic(verify, setup=supply(prepared[1 + WARMUP :]), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(
+        verify, setup=supply(prepared[1 + WARMUP :], loop), rounds=ROUNDS, iterations=1
+    )
     figures = record(benchmark)
     growing_db["p50"][rows] = figures["p50_ms"]
     smallest = growing_db["p50"].get(SIZES[0])

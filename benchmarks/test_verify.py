@@ -40,7 +40,7 @@ def _verify_rounds(
         if sample.error:
             errors.append(sample.error)
 
-    benchmark.pedantic(verify, setup=supply(prepared[WARMUP:]), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(verify, setup=supply(prepared[WARMUP:], loop), rounds=ROUNDS, iterations=1)
     assert errors == []
     return record(benchmark, phases)
 

@@ -50,6 +50,9 @@ class HarnessConfig(BaseModel):
     smoke: str | None = None
     release_checklist: str | None = None
     mutants: str | None = None
+    # extra project paths (relative to root) that a mutated copy needs besides the packages
+    # named above, the alembic scripts and the allowlist
+    mutant_copy: list[str] = Field(default_factory=list)
     allowlist: str | None = None
     fakes: dict[str, str] = Field(default_factory=dict)
     # settings overrides when the harness builds the app for a gate (not for `harness serve`),

@@ -8,6 +8,16 @@ import sys
 import structlog
 
 
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is *now* (pytest and the CLI swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "WARNING", *, json: bool = False) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.WARNING)
     renderer: structlog.types.Processor = (
@@ -20,7 +30,7 @@ def configure(level: str = "WARNING", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 

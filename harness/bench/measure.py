@@ -103,12 +103,14 @@ async def measure_sequential(
     warmup: int = 0,
     pause_s: float = 0.0,
     stop_when: Callable[[list[Sample]], bool] | None = None,
+    after_each: Callable[[], object] | None = None,
 ) -> Series:
     """One verification at a time; the first ``warmup`` are sent but not kept.
 
     ``pause_s`` is a quiet time before each request, so that the work a verification starts
     in the background (waking a worker) does not land in the next one's timing.
-    ``stop_when(samples)`` ends the series early once its verdict is certain."""
+    ``stop_when(samples)`` ends the series early once its verdict is certain.
+    ``after_each()`` runs after each kept sample, outside its timing (e.g. a floor replay)."""
     series = Series(name, target.kind, rows)
     for index, item in enumerate(prepared):
         if pause_s > 0:
@@ -117,6 +119,8 @@ async def measure_sequential(
         if index < warmup:
             continue
         series.samples.append(sample)
+        if after_each is not None:
+            after_each()
         if stop_when is not None and stop_when(series.samples):
             series.stopped_early = index + 1 < len(prepared)
             break

@@ -2,8 +2,9 @@
 EXPLAIN, concurrent bursts and time to ``active``. Returns a :class:`BenchRun`.
 
 Per size the order is: grow the history (COPY, ANALYZE), warm up, capture one verification's
-SQL, time the verifications, EXPLAIN the captured SQL, then (smallest size only) bursts and
-time to active, and last the floor. Before each timed scenario the bench waits until the
+SQL, time the verifications each followed by one floor replay (the same SQL on a raw
+connection, for another fresh order), EXPLAIN the captured SQL, then (smallest size only)
+bursts and time to active. Before each timed scenario the bench waits until the
 workload's backlog (servers the app's worker still has to provision) is empty, so one
 scenario's aftermath is not timed in the next.
 """
@@ -11,6 +12,7 @@ scenario's aftermath is not timed in the next.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ import psycopg
 
 from harness.bench.capture import CapturedStatement
 from harness.bench.explain import PlanCheck, explain_all, seq_scan_findings
-from harness.bench.floor import replay_floor
+from harness.bench.floor import FloorReplayer
 from harness.bench.history import grow_history, move_sequences_past
 from harness.bench.measure import (
     ActiveTiming,
@@ -45,6 +47,7 @@ log = get_logger(__name__)
 
 SIZES = (1_000, 100_000, 1_000_000)
 NATURAL_PLANS_FROM = 100_000
+FLOOR_WARMUP = 5
 SETTLE_TIMEOUT_S = 30.0
 SETTLE_QUIET_S = 0.05
 Progress = Callable[[str], None]
@@ -234,6 +237,8 @@ async def _size(
     say: Progress,
 ) -> SizeResult:
     prepared = await _prepare(target, workload, options.warmup + 1 + options.samples)
+    floor_warmup = min(FLOOR_WARMUP, options.floor_samples)
+    for_floor = await _prepare(target, workload, floor_warmup + options.floor_samples)
     warm, captured_with, measured = (
         prepared[: options.warmup],
         prepared[options.warmup],
@@ -241,25 +246,42 @@ async def _size(
     )
     await measure_sequential(target, workload, warm, name="warmup", rows=rows)
     first, statements = await capture_one(target, workload, captured_with)
-    await _settle(target, workload, run)
-    if options.verify_provider_latency_s > 0:
-        await target.set_fault(
-            "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
-        )
-    budget = options.budget
-    series = await measure_sequential(
-        target,
-        workload,
-        measured,
-        name=f"verify@{rows}",
-        rows=rows,
-        pause_s=options.pause_s,
-        stop_when=budget.stop_when(len(measured)) if budget else None,
+    size = SizeResult(
+        rows, load_s, Series(f"verify@{rows}", target.kind, rows), statements=statements
     )
+    with contextlib.ExitStack() as stack:
+        replayer = None
+        if for_floor and statements and not first.error:
+            replayer = stack.enter_context(
+                _replayer(target.database_url, workload, statements, captured_with, for_floor)
+            )
+            for _ in range(floor_warmup):
+                replayer.step(keep=False)
+        await _settle(target, workload, run)
+        if options.verify_provider_latency_s > 0:
+            await target.set_fault(
+                "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
+            )
+        budget = options.budget
+        say(f"  {len(measured)} verifications, interleaved with the raw-SQL floor")
+        size.series = await measure_sequential(
+            target,
+            workload,
+            measured,
+            name=f"verify@{rows}",
+            rows=rows,
+            pause_s=options.pause_s,
+            stop_when=budget.stop_when(len(measured)) if budget else None,
+            after_each=replayer.step if replayer is not None else None,
+        )
+        await target.reset_faults()
+    if replayer is not None:
+        size.floor = Series(f"floor@{rows}", "floor", rows, [Sample(ms) for ms in replayer.timings])
+        if replayer.error:
+            run.findings.append(_floor_unavailable(replayer.error))
+    series = size.series
     if first.error:
         series.samples.insert(0, first)  # a failure of the captured one counts too
-    await target.reset_faults()
-    size = SizeResult(rows, load_s, series, statements=statements)
     forced = rows < options.natural_plans_from
     size.plans = await asyncio.to_thread(
         explain_all, target.database_url, statements, force_index=forced
@@ -279,10 +301,32 @@ async def _size(
         if options.active_samples:
             say(f"time to active, provider latency {options.provider_latency_s} s")
             run.active = await _time_to_active(target, workload, options, run)
-    if options.floor_samples:
-        say("the floor: the same SQL on one raw psycopg connection")
-        size.floor = await _floor(target, workload, options, rows, captured_with, statements, run)
     return size
+
+
+def _replayer(
+    url: str,
+    workload: Workload,
+    statements: list[CapturedStatement],
+    captured_with: Prepared,
+    fresh: list[Prepared],
+) -> FloorReplayer:
+    """The floor for this size: the captured verification's identity and fresh ones, read
+    before anything is timed. Replays run on the loop's thread on purpose: the app (and its
+    worker) is paused while the floor is timed, so nothing of it competes with the floor."""
+    with psycopg.connect(url) as conn:
+        old = workload.identity(conn, captured_with)
+        identities = [workload.identity(conn, p) for p in fresh]
+    return FloorReplayer(url, statements, old, identities)
+
+
+def _floor_unavailable(error: str) -> Finding:
+    return Finding(
+        severity="warning",
+        kind="floor_unavailable",
+        message=f"the raw-SQL floor could not replay the verification's statements: {error}",
+        hint="ratios to the floor are missing from this run",
+    )
 
 
 async def _time_to_active(
@@ -295,28 +339,6 @@ async def _time_to_active(
         return [await time_to_active(target, workload, p) for p in prepared]
     finally:
         await target.reset_faults()
-
-
-async def _floor(
-    target: Target,
-    workload: Workload,
-    options: BenchOptions,
-    rows: int,
-    captured_with: Prepared,
-    statements: list[CapturedStatement],
-    run: BenchRun,
-) -> Series:
-    """Replayed on this thread on purpose: the app's event loop (and its worker) is paused
-    while the floor is timed, so nothing of the app competes with it."""
-    warmup = min(5, options.floor_samples)
-    fresh = await _prepare(target, workload, warmup + options.floor_samples)
-    await _settle(target, workload, run)
-    url = target.database_url
-    with psycopg.connect(url) as conn:
-        old = workload.identity(conn, captured_with)
-        identities = [workload.identity(conn, p) for p in fresh]
-    timings = replay_floor(url, statements, old, identities, warmup=warmup)
-    return Series(f"floor@{rows}", "floor", rows, [Sample(ms) for ms in timings])
 
 
 def all_series(run: BenchRun) -> Sequence[Series]:

@@ -110,6 +110,7 @@ class AppPortal:
         )
         self._lifespan = _Lifespan(app)
         self._client: httpx.AsyncClient | None = None
+        self.requests = 0
 
     def __enter__(self) -> AppPortal:
         self._thread.start()
@@ -163,6 +164,7 @@ class AppPortal:
 
     def send(self, request: httpx.Request) -> httpx.Response:
         """Send one request to the app; the response body is read."""
+        self.requests += 1
 
         async def send() -> httpx.Response:
             return await self.client.send(request)
@@ -191,10 +193,10 @@ class WsgiBridge:
         return [response.content]
 
     def _request(self, environ: dict[str, Any]) -> httpx.Request:
-        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-        if not raw_uri:
-            query = environ.get("QUERY_STRING", "")
-            raw_uri = environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
+        # The raw path (undecoded) when the server gives it; the query string is separate.
+        raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
+        query = environ.get("QUERY_STRING", "")
+        raw_uri = raw_path.split("?", 1)[0] + (f"?{query}" if query else "")
         headers: list[tuple[str, str]] = []
         for key, value in environ.items():
             if key.startswith("HTTP_"):

@@ -23,7 +23,7 @@ from typing import Any
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.loading import ensure_on_path
-from harness.scenarios.model import ExpectRows, Scenario, ScenarioDefinitionError, Then
+from harness.scenarios.model import ExpectRows, Scenario, ScenarioDefinitionError
 
 
 def _display(path: str | None, root: Path) -> str:
@@ -35,17 +35,17 @@ def _display(path: str | None, root: Path) -> str:
         return path
 
 
-def _import(name: str, root: Path, fallback_file: str | None = None) -> ModuleType:
+def _import(
+    name: str, root: Path, fallback_file: str | None, error: type[ConfigError]
+) -> ModuleType:
     try:
         return importlib.import_module(name)
-    except ScenarioDefinitionError as exc:
+    except ConfigError as exc:
         where = _display(fallback_file or _guess_file(name, root), root)
-        raise ScenarioDefinitionError(f"{where}: {exc}") from exc
+        raise error(f"{where}: {exc}") from exc
     except Exception as exc:
         where = _display(fallback_file or _guess_file(name, root), root)
-        raise ScenarioDefinitionError(
-            f"{where}: cannot be imported: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise error(f"{where}: cannot be imported: {type(exc).__name__}: {exc}") from exc
 
 
 def _guess_file(name: str, root: Path) -> str:
@@ -54,12 +54,13 @@ def _guess_file(name: str, root: Path) -> str:
     return str(as_module if as_module.exists() else root.joinpath(*parts, "__init__.py"))
 
 
-def scenario_modules(config: HarnessConfig) -> tuple[ModuleType, list[ModuleType]]:
-    """The scenarios package and its (non-helper) modules, imported."""
-    if not config.scenarios:
-        raise ConfigError("[tool.harness] scenarios is not set (e.g. scenarios = 'scenarios')")
-    ensure_on_path(config.root)
-    package = _import(config.scenarios, config.root)
+def package_modules(
+    name: str, root: Path, error: type[ConfigError] = ScenarioDefinitionError
+) -> tuple[ModuleType, list[ModuleType]]:
+    """The package ``name`` and its modules (not those starting with ``_``), imported. An
+    import failure raises ``error`` naming the file. A plain module is its own only module."""
+    ensure_on_path(root)
+    package = _import(name, root, None, error)
     paths = getattr(package, "__path__", None)
     if paths is None:
         return package, [package]
@@ -71,8 +72,19 @@ def scenario_modules(config: HarnessConfig) -> tuple[ModuleType, list[ModuleType
         finder_path = getattr(info.module_finder, "path", None)
         if isinstance(finder_path, str):
             file = str(Path(finder_path) / (info.name + ("" if info.ispkg else ".py")))
-        modules.append(_import(f"{package.__name__}.{info.name}", config.root, file))
+        modules.append(_import(f"{package.__name__}.{info.name}", root, file, error))
     return package, modules
+
+
+def display_path(module: ModuleType, root: Path) -> str:
+    return _display(getattr(module, "__file__", None), root)
+
+
+def scenario_modules(config: HarnessConfig) -> tuple[ModuleType, list[ModuleType]]:
+    """The scenarios package and its (non-helper) modules, imported."""
+    if not config.scenarios:
+        raise ConfigError("[tool.harness] scenarios is not set (e.g. scenarios = 'scenarios')")
+    return package_modules(config.scenarios, config.root)
 
 
 def _declared(module: ModuleType, where: str) -> list[Scenario]:
@@ -157,13 +169,7 @@ def find_scenarios(config: HarnessConfig, selector: str | Sequence[str] | None) 
     return [by_id[w] for w in wanted]
 
 
-def forget_modules(config: HarnessConfig) -> None:
-    """Drop the scenarios package from ``sys.modules`` (tests load different projects)."""
-    if not config.scenarios:
-        return
-    prefix = config.scenarios
+def forget_modules(prefix: str) -> None:
+    """Drop a package and its modules from ``sys.modules`` (tests load different projects)."""
     for name in [n for n in sys.modules if n == prefix or n.startswith(prefix + ".")]:
         del sys.modules[name]
-
-
-__all__ = ["Then", "find_scenarios", "forget_modules", "load_scenarios", "scenario_modules"]

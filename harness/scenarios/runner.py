@@ -144,7 +144,7 @@ class _Run:
         )
         # invariant id -> (step index, step name, outcome) of the last step that violated it
         self.violations: dict[str, tuple[int, str, InvariantOutcome]] = {}
-        self.first_violation: dict[str, int] = {}
+        self.first_violation: dict[str, tuple[int, str]] = {}
         self.final_outcomes: list[InvariantOutcome] = []
         self.vars: dict[str, Any] = {}  # shared by given and the steps
 
@@ -269,7 +269,7 @@ class _Run:
                 rows=outcome.rows,
             )
             self.violations[inv.id] = (record.index, record.name, outcome)
-            self.first_violation.setdefault(inv.id, record.index)
+            self.first_violation.setdefault(inv.id, (record.index, record.name))
         held = len(outcomes) - len(record.invariants.errors) - len(record.invariants.warnings)
         self.sink.event(
             "invariant",
@@ -317,10 +317,10 @@ class _Run:
                 )
         for inv_id, (index, name, outcome) in self.violations.items():
             base = violation_finding(outcome)
-            first = self.first_violation[inv_id]
-            since = f"after step {first}" + (
-                f" (last seen after step {index})" if index != first else ""
-            )
+            first, first_name = self.first_violation[inv_id]
+            since = f"after step {first} '{first_name}'"
+            if index != first:
+                since += f" (still after step {index} '{name}')"
             found.append(
                 Finding(
                     severity=base.severity,
@@ -330,7 +330,7 @@ class _Run:
                     expected=base.expected,
                     actual=base.actual,
                     hint=base.hint,
-                    message=f"{sid}: {since} '{name}': {base.message}",
+                    message=f"{sid}: {since}: {base.message}",
                 )
             )
         for finding in self.detector.findings():
