@@ -10,6 +10,8 @@ import os
 import psycopg
 import pytest
 
+pytest_plugins = ["pytester"]
+
 PG15_URL = os.environ.get("HARNESS_PG15_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default from HARNESS_DATABASE_URL)",
     )
     parser.addini("harness_db", "default for --harness-db", default=None)
+    group.addoption(
+        "--harness-schema",
+        action="store_true",
+        default=False,
+        help="add one test item per mapped table (schema::<table>) and per migrations step",
+    )
+    parser.addini("harness_schema", "true: as --harness-schema", default="")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    from harness.plugin_schema import collect_file
+
+    return collect_file(file_path, parent)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -53,10 +53,50 @@ def _invariants(ctx: RunContext) -> GateResult:
     return result
 
 
+def _schema(ctx: RunContext) -> GateResult:
+    from harness.schema import check_schema
+
+    with fresh_database(ctx.workspace) as database:
+        return check_schema(database.url, ctx.config.models, ctx.config.allowlist_path)
+
+
+def _migrations(ctx: RunContext) -> GateResult:
+    from harness.schema import check_migrations
+
+    empty = ctx.workspace.factory.create_empty()
+    try:
+        return check_migrations(
+            ctx.config.alembic_ini_path,
+            empty.url,
+            ctx.config.models,
+            allowlist_path=ctx.config.allowlist_path,
+        )
+    finally:
+        ctx.workspace.factory.drop(empty.name)
+
+
 def _bench(ctx: RunContext) -> GateResult:
     from harness.bench.gate import bench_gate
 
     return bench_gate(ctx)
+
+
+def _fuzz(ctx: RunContext) -> GateResult:
+    from harness.fuzz.gate import fuzz_gate
+
+    return fuzz_gate(ctx)
+
+
+def _scenarios(ctx: RunContext) -> GateResult:
+    from harness.scenarios.gate import scenarios_gate
+
+    return scenarios_gate(ctx)
+
+
+def _mutants(ctx: RunContext) -> GateResult:
+    from harness.mutants.gate import mutants_gate
+
+    return mutants_gate(ctx)
 
 
 @dataclass(slots=True)
@@ -79,10 +119,15 @@ class GateRegistry:
 
 def default_registry() -> GateRegistry:
     registry = GateRegistry()
+    registry.register("schema", _schema)
+    registry.register("migrations", _migrations)
     registry.register("smoke", _smoke)
     registry.register("silent", _silent)
     registry.register("invariants", _invariants)
     registry.register("bench", _bench)
+    registry.register("fuzz", _fuzz)
+    registry.register("scenarios", _scenarios)
+    registry.register("mutants", _mutants)
     return registry
 
 

@@ -70,7 +70,7 @@ def bench_gate(ctx: RunContext) -> GateResult:
             findings=[Finding(severity="warning", kind="bench_not_configured", message=str(exc))],
         )
     with fresh_database(ctx.workspace) as database:
-        run = asyncio.run(run_bench(ctx.config, database.url, workload, options, http=False))
+        run = asyncio.run(run_bench(ctx.config, [database.url], workload, options, http=False))
     result = gate_result(run)
     assert options.budget is not None
     result.metrics["budget_p50_ms"] = options.budget.p50_ms

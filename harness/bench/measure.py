@@ -111,18 +111,47 @@ async def measure_sequential(
     in the background (waking a worker) does not land in the next one's timing.
     ``stop_when(samples)`` ends the series early once its verdict is certain.
     ``after_each()`` runs after each kept sample, outside its timing (e.g. a floor replay)."""
-    series = Series(name, target.kind, rows)
-    for index, item in enumerate(prepared):
-        if pause_s > 0:
-            await asyncio.sleep(pause_s)
-        sample = await timed(target, workload, item)
-        if index < warmup:
-            continue
-        series.samples.append(sample)
-        if after_each is not None:
-            after_each()
-        if stop_when is not None and stop_when(series.samples):
-            series.stopped_early = index + 1 < len(prepared)
+    for item in prepared[:warmup]:
+        await timed(target, workload, item)
+    lane = Lane(target, prepared[warmup:], name, rows, after_each)
+    (series,) = await measure_lanes(workload, [lane], pause_s=pause_s, stop_when=stop_when)
+    return series
+
+
+@dataclass(slots=True)
+class Lane:
+    """One series of :func:`measure_lanes`: where its verifications go and what follows each."""
+
+    target: Target
+    prepared: Sequence[Prepared]
+    name: str
+    rows: int
+    after_each: Callable[[], object] | None = None
+
+
+async def measure_lanes(
+    workload: Workload,
+    lanes: Sequence[Lane],
+    *,
+    pause_s: float = 0.0,
+    stop_when: Callable[[list[Sample]], bool] | None = None,
+) -> list[Series]:
+    """Sequential verifications, taking turns between the lanes (A, B, A, B, …): series
+    measured side by side see the same machine, whatever its load does meanwhile.
+    ``stop_when`` watches the first lane."""
+    series = [Series(lane.name, lane.target.kind, lane.rows) for lane in lanes]
+    rounds = max((len(lane.prepared) for lane in lanes), default=0)
+    for index in range(rounds):
+        for lane, out in zip(lanes, series, strict=True):
+            if index >= len(lane.prepared):
+                continue
+            if pause_s > 0:
+                await asyncio.sleep(pause_s)
+            out.samples.append(await timed(lane.target, workload, lane.prepared[index]))
+            if lane.after_each is not None:
+                lane.after_each()
+        if stop_when is not None and stop_when(series[0].samples):
+            series[0].stopped_early = index + 1 < len(lanes[0].prepared)
             break
     return series
 

@@ -1,12 +1,15 @@
 """The whole bench on one event loop: history sizes, in process and over HTTP, the floor,
 EXPLAIN, concurrent bursts and time to ``active``. Returns a :class:`BenchRun`.
 
-Per size the order is: grow the history (COPY, ANALYZE), warm up, capture one verification's
-SQL, time the verifications each followed by one floor replay (the same SQL on a raw
-connection, for another fresh order), EXPLAIN the captured SQL, then (smallest size only)
-bursts and time to active. Before each timed scenario the bench waits until the
-workload's backlog (servers the app's worker still has to provision) is empty, so one
-scenario's aftermath is not timed in the next.
+The smallest history lives in one database, the larger ones in a second that grows (COPY,
+ANALYZE) from size to size; one app per database runs in process, sharing the fakes. Per size:
+warm up, capture one verification's SQL, then time the verifications, each followed by one
+floor replay (the same SQL on a raw connection, for another fresh order) and — for the larger
+sizes — taking turns with a verification on the smallest history: the scaling ratio compares
+series measured side by side, so a shared machine's load drift cancels out. Then EXPLAIN of
+the captured SQL; on the smallest history, concurrent bursts and time to active. Before each
+timed scenario the bench waits until the workload's backlog (servers the app's worker still
+has to provision) is empty, so one scenario's aftermath is not timed in the next.
 """
 
 from __future__ import annotations
@@ -28,15 +31,17 @@ from harness.bench.history import grow_history, move_sequences_past
 from harness.bench.measure import (
     ActiveTiming,
     Burst,
+    Lane,
     Sample,
     Series,
     capture_one,
     measure_burst,
+    measure_lanes,
     measure_sequential,
     time_to_active,
 )
 from harness.bench.stats import exceeds_for_sure
-from harness.bench.targets import Target, asgi_target, http_target
+from harness.bench.targets import Target, asgi_targets, http_target
 from harness.bench.workload import Prepared, Workload
 from harness.config import HarnessConfig
 from harness.fakes import FaultSwitch
@@ -105,6 +110,8 @@ class SizeResult:
     plans: list[PlanCheck] = field(default_factory=list)
     plans_forced: bool = False
     statements: list[CapturedStatement] = field(default_factory=list)
+    # the smallest history, measured side by side with this one (taking turns)
+    reference: Series | None = None
 
 
 @dataclass(slots=True)
@@ -132,39 +139,51 @@ class SetupFailed(Exception):
 
 async def run_bench(
     config: HarnessConfig,
-    database_url: str,
+    database_urls: Sequence[str],
     workload: Workload,
     options: BenchOptions,
     *,
     http: bool = True,
     progress: Progress | None = None,
 ) -> BenchRun:
-    """Every scenario of ``options`` on ``database_url`` (a fresh migrated database)."""
+    """Every scenario of ``options``. ``database_urls``: fresh migrated databases, one, or two
+    when there are several sizes: the first keeps the smallest history (the reference), the
+    second grows through the larger sizes."""
     say = progress or (lambda _message: None)
     run = BenchRun(options)
     overrides = dict(workload.settings_overrides)
-    await asyncio.to_thread(move_sequences_past, database_url)
+    several = len(options.sizes) > 1
+    if several and len(database_urls) < 2:
+        raise ValueError("several history sizes need two databases")
+    urls = list(database_urls[: 2 if several else 1])
+    for url in urls:
+        await asyncio.to_thread(move_sequences_past, url)
+    base_url = urls[0]
     say(f"loading {options.sizes[0]:,} orders of history")
-    load_s = await asyncio.to_thread(grow_history, database_url, workload, 0, options.sizes[0])
+    load_s = await asyncio.to_thread(grow_history, base_url, workload, 0, options.sizes[0])
     try:
         if http:
             say("over HTTP (harness serve)")
-            async with http_target(config, database_url, settings_overrides=overrides) as target:
+            async with http_target(config, base_url, settings_overrides=overrides) as target:
                 run.http = await _http_series(target, workload, options)
-        async with asgi_target(config, database_url, settings_overrides=overrides) as target:
-            loaded = options.sizes[0]
-            for rows in options.sizes:
-                if rows > loaded:
-                    say(f"loading history up to {rows:,} orders")
-                    load_s = await asyncio.to_thread(
-                        grow_history, database_url, workload, loaded, rows
-                    )
-                    loaded = rows
-                say(f"in process, {rows:,} orders of history")
-                size = await _size(target, workload, options, rows, load_s, run, say)
-                run.sizes.append(size)
-                if size.series.errors or (options.budget and size.series.stopped_early):
+        async with asgi_targets(config, urls, settings_overrides=overrides) as targets:
+            base = targets[0]
+            rows = options.sizes[0]
+            say(f"in process, {rows:,} orders of history")
+            size = await _size(base, None, workload, options, rows, load_s, run, say)
+            run.sizes.append(size)
+            if not _ended(size, options):
+                await _base_extras(base, workload, options, rows, run, say)
+            loaded = 0
+            for rows in options.sizes[1:]:
+                if _ended(run.sizes[-1], options):
                     break
+                say(f"loading history up to {rows:,} orders")
+                load_s = await asyncio.to_thread(grow_history, urls[1], workload, loaded, rows)
+                loaded = rows
+                say(f"in process, {rows:,} orders of history (side by side with {base_rows(run)})")
+                size = await _size(targets[1], base, workload, options, rows, load_s, run, say)
+                run.sizes.append(size)
     except SetupFailed as exc:
         run.findings.append(
             Finding(
@@ -174,6 +193,14 @@ async def run_bench(
             )
         )
     return run
+
+
+def base_rows(run: BenchRun) -> str:
+    return f"{run.sizes[0].rows:,}" if run.sizes else "?"
+
+
+def _ended(size: SizeResult, options: BenchOptions) -> bool:
+    return bool(size.series.errors) or bool(options.budget and size.series.stopped_early)
 
 
 async def settle(
@@ -229,6 +256,7 @@ async def _http_series(target: Target, workload: Workload, options: BenchOptions
 
 async def _size(
     target: Target,
+    reference: Target | None,
     workload: Workload,
     options: BenchOptions,
     rows: int,
@@ -236,9 +264,12 @@ async def _size(
     run: BenchRun,
     say: Progress,
 ) -> SizeResult:
+    """Verifications on ``target``, each followed by one floor replay, taking turns with
+    verifications on ``reference`` (the smallest history) when given; then EXPLAIN."""
     prepared = await _prepare(target, workload, options.warmup + 1 + options.samples)
     floor_warmup = min(FLOOR_WARMUP, options.floor_samples)
     for_floor = await _prepare(target, workload, floor_warmup + options.floor_samples)
+    for_reference = await _prepare(reference, workload, options.samples) if reference else []
     warm, captured_with, measured = (
         prepared[: options.warmup],
         prepared[options.warmup],
@@ -246,9 +277,8 @@ async def _size(
     )
     await measure_sequential(target, workload, warm, name="warmup", rows=rows)
     first, statements = await capture_one(target, workload, captured_with)
-    size = SizeResult(
-        rows, load_s, Series(f"verify@{rows}", target.kind, rows), statements=statements
-    )
+    size = SizeResult(rows, load_s, Series(f"verify@{rows}", target.kind, rows))
+    size.statements = statements
     with contextlib.ExitStack() as stack:
         replayer = None
         if for_floor and statements and not first.error:
@@ -257,31 +287,35 @@ async def _size(
             )
             for _ in range(floor_warmup):
                 replayer.step(keep=False)
-        await _settle(target, workload, run)
+        for settling in (target, reference):
+            if settling is not None:
+                await _settle(settling, workload, run)
         if options.verify_provider_latency_s > 0:
             await target.set_fault(
                 "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
             )
+        floor_step = replayer.step if replayer is not None else None
+        lanes = [Lane(target, measured, f"verify@{rows}", rows, floor_step)]
+        if reference is not None:
+            lanes.append(Lane(reference, for_reference, f"reference@{rows}", base_rows_of(run)))
+        say(f"  {len(measured)} verifications, each followed by a raw-SQL floor replay")
         budget = options.budget
-        say(f"  {len(measured)} verifications, interleaved with the raw-SQL floor")
-        size.series = await measure_sequential(
-            target,
+        measured_series = await measure_lanes(
             workload,
-            measured,
-            name=f"verify@{rows}",
-            rows=rows,
+            lanes,
             pause_s=options.pause_s,
             stop_when=budget.stop_when(len(measured)) if budget else None,
-            after_each=replayer.step if replayer is not None else None,
         )
         await target.reset_faults()
+    size.series = measured_series[0]
+    if reference is not None:
+        size.reference = measured_series[1]
     if replayer is not None:
         size.floor = Series(f"floor@{rows}", "floor", rows, [Sample(ms) for ms in replayer.timings])
         if replayer.error:
             run.findings.append(_floor_unavailable(replayer.error))
-    series = size.series
     if first.error:
-        series.samples.insert(0, first)  # a failure of the captured one counts too
+        size.series.samples.insert(0, first)  # a failure of the captured one counts too
     forced = rows < options.natural_plans_from
     size.plans = await asyncio.to_thread(
         explain_all, target.database_url, statements, force_index=forced
@@ -290,18 +324,26 @@ async def _size(
     run.findings.extend(
         seq_scan_findings(size.plans, workload.guarded_tables, rows=rows, forced=forced)
     )
-    if series.errors or series.stopped_early:
-        return size
-    if rows == options.sizes[0]:
-        for level in options.concurrency:
-            say(f"{level} concurrent verifications")
-            burst_prepared = await _prepare(target, workload, level)
-            await _settle(target, workload, run)
-            run.bursts.append(await measure_burst(target, workload, burst_prepared, rows=rows))
-        if options.active_samples:
-            say(f"time to active, provider latency {options.provider_latency_s} s")
-            run.active = await _time_to_active(target, workload, options, run)
     return size
+
+
+def base_rows_of(run: BenchRun) -> int:
+    return run.sizes[0].rows if run.sizes else 0
+
+
+async def _base_extras(
+    target: Target, workload: Workload, options: BenchOptions, rows: int, run: BenchRun,
+    say: Progress,
+) -> None:  # fmt: skip
+    """Concurrent bursts and time to active, on the smallest history."""
+    for level in options.concurrency:
+        say(f"{level} concurrent verifications")
+        burst_prepared = await _prepare(target, workload, level)
+        await _settle(target, workload, run)
+        run.bursts.append(await measure_burst(target, workload, burst_prepared, rows=rows))
+    if options.active_samples:
+        say(f"time to active, provider latency {options.provider_latency_s} s")
+        run.active = await _time_to_active(target, workload, options, run)
 
 
 def _replayer(
@@ -361,6 +403,7 @@ def describe(run: BenchRun) -> dict[str, Any]:
                 "load_s": round(s.load_s, 3),
                 "verify": s.series.to_dict(),
                 "floor": s.floor.to_dict() if s.floor else None,
+                "reference": s.reference.to_dict() if s.reference else None,
                 "plans_forced": s.plans_forced,
                 "plans": [p.to_dict() for p in s.plans],
             }

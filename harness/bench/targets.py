@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -93,25 +93,41 @@ async def asgi_target(
     settings_overrides: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Target]:
     """The app and the fakes in this process; the app's outbound HTTP served by the fakes."""
+    async with asgi_targets(config, [database_url], settings_overrides=settings_overrides) as one:
+        yield one[0]
+
+
+@contextlib.asynccontextmanager
+async def asgi_targets(
+    config: HarnessConfig,
+    database_urls: Sequence[str],
+    *,
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> AsyncIterator[list[Target]]:
+    """One app per database, in this process, sharing one pair of fakes (their outbound HTTP
+    reaches the fakes through one respx router). Requests can then alternate between apps,
+    e.g. a small and a large history, so that load drift affects both alike."""
     context: dict[str, Any] = {
-        "database_url": database_url,
         **new_secrets(),
         "gateway_url": "http://gateway.bench.internal",
         "provider_url": "http://provider.bench.internal",
         "settings_overrides": dict(settings_overrides or {}),
     }
     fakes = {name: build_fake(config, name, context) for name in FAKES}
-    app = build_app(config, context)
     mounts = {context[f"{name}_url"]: fake for name, fake in fakes.items()}
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(fake_services(mounts))
-        await stack.enter_async_context(lifespan(app))
-        client = await stack.enter_async_context(_client(app, ASGI_APP_URL))
         fake_clients = {
             name: await stack.enter_async_context(_client(fake, context[f"{name}_url"]))
             for name, fake in fakes.items()
         }
-        yield Target("asgi", client, fake_clients, database_url, _secrets(context))
+        targets = []
+        for url in database_urls:
+            app = build_app(config, {**context, "database_url": url})
+            await stack.enter_async_context(lifespan(app))
+            client = await stack.enter_async_context(_client(app, ASGI_APP_URL))
+            targets.append(Target("asgi", client, fake_clients, url, _secrets(context)))
+        yield targets
 
 
 @contextlib.asynccontextmanager

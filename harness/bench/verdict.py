@@ -3,7 +3,8 @@
 Headline metrics (a contract, used by baselines and reports): ``verify_p50_ms``,
 ``verify_p95_ms``, ``verify_p99_ms`` (in process, smallest history), ``floor_p50_ms``,
 ``floor_p95_ms``, ``floor_ratio_p50``/``floor_ratio_p95`` (verify over floor) and
-``scaling_ratio`` (verify p50 at the largest history over p50 at the smallest).
+``scaling_ratio``: verify p50 at the largest history over p50 at the smallest, the latter
+measured side by side with it (``reference_p50_ms``, requests taking turns).
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ def metrics(run: BenchRun) -> dict[str, Any]:
         out["largest_p50_ms"] = round(largest.series.summary().p50_ms, 3)
         out["largest_p95_ms"] = round(largest.series.summary().p95_ms, 3)
         out["history_load_s"] = round(largest.load_s, 2)
-        if base.series.samples:
-            out["scaling_ratio"] = ratio(
-                largest.series.summary().p50_ms, base.series.summary().p50_ms
-            )
+        # against the smallest history measured side by side when there is one
+        smallest = largest.reference if largest.reference else base.series
+        if smallest.samples:
+            out["reference_p50_ms"] = round(smallest.summary().p50_ms, 3)
+            out["scaling_ratio"] = ratio(largest.series.summary().p50_ms, smallest.summary().p50_ms)
     out.update(_figures("http", run.http))
     if run.bursts:
         top = max(run.bursts, key=lambda b: b.level)

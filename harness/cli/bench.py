@@ -93,10 +93,9 @@ def bench(
         workspace_cm = open_workspace(cfg, db)
         workspace = workspace_cm.__enter__()
     try:
-        with fresh_database(workspace) as database:
-            run = asyncio.run(
-                run_bench(cfg, database.url, workload, options, http=http, progress=progress)
-            )
+        with fresh_database(workspace) as small, fresh_database(workspace) as large:
+            urls = [small.url, large.url] if len(options.sizes) > 1 else [small.url]
+            run = asyncio.run(run_bench(cfg, urls, workload, options, http=http, progress=progress))
         version, kind = workspace.server.version, workspace.server.kind
     finally:
         workspace_cm.__exit__(None, None, None)

@@ -17,9 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness.logs import get_logger
-
 from harness.errors import DatabaseUnavailable
+from harness.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from harness.logs import get_logger
 from psycopg import sql
 
 from harness.config import HarnessConfig
 from harness.db.servers import PgServer
 from harness.db.urls import redact, to_async
 from harness.errors import DatabaseUnavailable
+from harness.logs import get_logger
 
 log = get_logger(__name__)
 

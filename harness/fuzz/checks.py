@@ -72,11 +72,11 @@ def leaks(response_text: str, request_text: str, secrets: Iterable[str]) -> list
                 problems.append(Problem("error_body_leak", f"the response leaks {what}: {snippet}"))
                 break
     for secret in secrets:
-        if len(secret) >= MIN_SECRET_CHARS and secret in response_text:
-            if secret not in request_text:
-                problems.append(
-                    Problem("secret_leak", f"the response contains a secret ({secret[:4]}…)")
-                )
+        leaked = len(secret) >= MIN_SECRET_CHARS and secret in response_text
+        if leaked and secret not in request_text:
+            problems.append(
+                Problem("secret_leak", f"the response contains a secret ({secret[:4]}…)")
+            )
     return problems
 
 

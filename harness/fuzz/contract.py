@@ -17,7 +17,7 @@ may read whose data, or what money must never do. A project supplies that in one
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,7 @@ class CheckCall:
     payment row it must not have written.
     """
 
-    case: Case
+    case: Case[Any]
     response: Response
     identity: Identity
     setup: FuzzSetup
@@ -103,7 +103,7 @@ class CheckCall:
 
 
 DomainCheck = Callable[[CheckCall], None]
-Setup = Callable[[FuzzEnv], Awaitable[FuzzSetup]]
+Setup = Callable[[FuzzEnv], Coroutine[Any, Any, FuzzSetup]]
 
 
 @dataclass(frozen=True, slots=True)

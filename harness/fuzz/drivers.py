@@ -43,7 +43,9 @@ def _settings(**kwargs: Any) -> hypothesis.settings:
     )
 
 
-def operations_of(schema: BaseSchema, *, skip_prefixes: Sequence[str] = ()) -> list[APIOperation]:
+def operations_of(
+    schema: BaseSchema, *, skip_prefixes: Sequence[str] = ()
+) -> list[APIOperation[Any, Any, Any, Any]]:
     """The schema's valid operations, minus those under ``skip_prefixes`` (the fakes' mounts)."""
     found = []
     for result in schema.get_all_operations():
@@ -59,7 +61,7 @@ def operations_of(schema: BaseSchema, *, skip_prefixes: Sequence[str] = ()) -> l
 
 def run_stateless(
     session: FuzzSession,
-    operations: Sequence[APIOperation],
+    operations: Sequence[APIOperation[Any, Any, Any, Any]],
     identities: Sequence[Identity],
     *,
     max_examples: int,
@@ -73,11 +75,13 @@ def run_stateless(
         modes = operation.schema.config.generation_for(operation=operation, phase="fuzzing").modes
         strategy = st.one_of([operation.as_strategy(generation_mode=mode) for mode in modes])
 
-        def call(case: Case, identity: Identity) -> None:
+        def call(case: Case[Any], identity: Identity) -> None:
             session.run_case(case, identity, phase=STATELESS)
 
         test = hypothesis.seed(seed)(
-            _settings(max_examples=max_examples)(hypothesis.given(case=strategy, identity=who)(call))
+            _settings(max_examples=max_examples)(
+                hypothesis.given(case=strategy, identity=who)(call)
+            )
         )
         try:
             test()
@@ -123,10 +127,10 @@ def _machine_for(
                 session.links_followed[input.transition.id] += 1
             return super().step(input)  # type: ignore[no-any-return]
 
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
             return {"headers": dict(identity.headers)}
 
-        def call(self, case: Case, **kwargs: Any) -> Response:
+        def call(self, case: Case[Any], **kwargs: Any) -> Response:
             session.examples[STATEFUL] += 1
             try:
                 return case.call(**kwargs)
@@ -137,7 +141,7 @@ def _machine_for(
         def validate_response(
             self,
             response: Response,
-            case: Case,
+            case: Case[Any],
             additional_checks: Any = None,
             **kwargs: Any,
         ) -> None:

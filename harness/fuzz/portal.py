@@ -56,7 +56,7 @@ class _Lifespan:
         scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
         try:
             await self.app(scope, self._receive, self._send)
-        except Exception as exc:  # an app without lifespan support raises on the scope type
+        except Exception as exc:  # noqa: BLE001 — an app without lifespan support raises here
             await self._from_app.put({"type": "lifespan.unsupported", "message": str(exc)})
 
     async def _expect(self, phase: str) -> None:

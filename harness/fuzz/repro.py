@@ -91,20 +91,19 @@ def _visible_headers(
     return shown
 
 
-def _shell_bytes(data: bytes) -> str:
+def _shell_body(data: bytes) -> str:
+    """A ``--data-binary`` argument: quoted text, or ``@<(printf …)`` for bytes a shell word
+    cannot carry (NUL, invalid UTF-8, control characters)."""
     text = data.decode("utf-8", "replace")
     if text.encode() == data and text.isprintable():
         return shlex.quote(text)
-    out = []
+    escaped = []
     for byte in data:
-        char = chr(byte)
-        if char in "\\'":
-            out.append("\\" + char)
-        elif 32 <= byte < 127:
-            out.append(char)
+        if 32 <= byte < 127 and chr(byte) not in "\\'%":
+            escaped.append(chr(byte))
         else:
-            out.append(f"\\x{byte:02x}")
-    return "$'" + "".join(out) + "'"
+            escaped.append(f"\\x{byte:02x}")
+    return "@<(printf '" + "".join(escaped) + "')"
 
 
 def _shell_with_token(value: str) -> str:
@@ -119,7 +118,7 @@ def curl_line(request: SentRequest, token: str | None) -> str:
     for name, value in _visible_headers(request.headers, token):
         words += ["-H", _shell_with_token(f"{name}: {value}")]
     if request.body:
-        words += ["--data-binary", _shell_bytes(request.body)]
+        words += ["--data-binary", _shell_body(request.body)]
     return " ".join(words)
 
 
@@ -198,8 +197,7 @@ def render_markdown(record: FailureRecord) -> str:
         record.message,
         "",
         f"- check: `{record.check}` ({record.severity})",
-        f"- operation: `{record.operation}`, identity: `{record.identity}`, phase: "
-        f"{record.phase}",
+        f"- operation: `{record.operation}`, identity: `{record.identity}`, phase: {record.phase}",
         f"- answered: {record.response_status}; seen {record.occurrences} time(s)",
         "",
         "## Reproduce against `harness serve`",
@@ -214,7 +212,10 @@ def render_markdown(record: FailureRecord) -> str:
             "ids below are this run's: take them from your own answers to the earlier steps.",
             "",
             "```bash",
-            *(f"{curl_line(step, token)}  # answered {step.status}" for step in record.steps_before),
+            *(
+                f"{curl_line(step, token)}  # answered {step.status}"
+                for step in record.steps_before
+            ),
             "```",
             "",
             "Then the failing call:",

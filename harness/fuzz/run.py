@@ -22,7 +22,7 @@ from harness.config import HarnessConfig
 from harness.errors import ConfigError, HarnessError
 from harness.fakes import fake_services
 from harness.fuzz.checks import InvariantWatch, SilentWatch
-from harness.fuzz.contract import FuzzContract, FuzzEnv, load_contract, merge_overlay
+from harness.fuzz.contract import FuzzContract, FuzzEnv, FuzzSetup, load_contract, merge_overlay
 from harness.fuzz.drivers import STATEFUL, STATELESS, operations_of, run_stateful, run_stateless
 from harness.fuzz.portal import AppPortal, WsgiBridge, mount_fakes
 from harness.fuzz.repro import FailureRecord, write_failures
@@ -94,7 +94,9 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
             env = FuzzEnv(client=portal.client, context=context, app=app, database_url=database_url)
             setup = _run_setup(portal, contract, env)
             schema = _load_schema(portal, contract, options)
-            secrets = frozenset(v for k, v in context.items() if _is_secret(k) and isinstance(v, str))
+            secrets = frozenset(
+                v for k, v in context.items() if _is_secret(k) and isinstance(v, str)
+            )
             session = FuzzSession(
                 portal=portal,
                 contract=contract,
@@ -135,13 +137,15 @@ def _is_secret(key: str) -> bool:
     return any(word in key for word in ("secret", "token", "password"))
 
 
-def _run_setup(portal: AppPortal, contract: FuzzContract, env: FuzzEnv) -> Any:
+def _run_setup(portal: AppPortal, contract: FuzzContract, env: FuzzEnv) -> FuzzSetup:
     try:
         setup = portal.run(contract.setup(env))
     except HarnessError:
         raise
     except Exception as exc:
-        raise FuzzCannotRun(f"fuzz: the contract's setup failed: {type(exc).__name__}: {exc}") from exc
+        raise FuzzCannotRun(
+            f"fuzz: the contract's setup failed: {type(exc).__name__}: {exc}"
+        ) from exc
     if not setup.identities:
         raise FuzzCannotRun("fuzz: the contract's setup returned no identities")
     return setup

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import psycopg
@@ -39,10 +40,11 @@ def request_text(response: Response) -> str:
     """Everything the request carried, as text: what an echo in the answer may repeat."""
     request = response.request
     body = request.body or b""
-    body_text = body if isinstance(body, str) else body.decode("utf-8", "replace")
-    headers = " ".join(f"{k}: {v}" for k, v in request.headers.items())
-    from urllib.parse import unquote
-
+    if isinstance(body, bytes):
+        body_text = body.decode("utf-8", "replace")
+    else:
+        body_text = body if isinstance(body, str) else ""
+    headers = " ".join(f"{k}: {v!s}" for k, v in request.headers.items())
     return f"{unquote(str(request.url))} {headers} {body_text}"
 
 
@@ -77,7 +79,7 @@ class FuzzSession:
 
     # --- calls -----------------------------------------------------------------------
 
-    def run_case(self, case: Case, identity: Identity, *, phase: str) -> Response | None:
+    def run_case(self, case: Case[Any], identity: Identity, *, phase: str) -> Response | None:
         """Send a generated case as ``identity`` and check the answer."""
         self.examples[phase] += 1
         try:
@@ -90,7 +92,7 @@ class FuzzSession:
 
     def validate(
         self,
-        case: Case,
+        case: Case[Any],
         response: Response,
         identity: Identity,
         *,
@@ -119,13 +121,17 @@ class FuzzSession:
         problems += self._domain_checks(case, response, identity)
         problems += self.silent.check()
         problems += self.invariants.check()
-        sent = sent_request(response.request, mounts=self.contract.mounts, status=response.status_code)
+        sent = sent_request(
+            response.request, mounts=self.contract.mounts, status=response.status_code
+        )
         for problem in problems:
             self._record(problem, label, identity, phase, sent, response)
         if self.scenario is not None:
             self.scenario.append(sent)
 
-    def _domain_checks(self, case: Case, response: Response, identity: Identity) -> list[Problem]:
+    def _domain_checks(
+        self, case: Case[Any], response: Response, identity: Identity
+    ) -> list[Problem]:
         problems = []
         for check in self.contract.checks:
             call = CheckCall(
@@ -176,8 +182,7 @@ class FuzzSession:
         sent: SentRequest,
         response: Response,
     ) -> None:
-        what = problem.object or problem.message.splitlines()[0][:120]
-        key = (problem.check, label, what)
+        key = (problem.check, label, problem.object or "")
         found = self.failures.get(key)
         if found is not None:
             found.occurrences += 1
@@ -200,7 +205,7 @@ class FuzzSession:
             steps_before=list(self.scenario or []),
         )
 
-    def record_error(self, case: Case, identity: Identity, phase: str, exc: Exception) -> None:
+    def record_error(self, case: Case[Any], identity: Identity, phase: str, exc: Exception) -> None:
         self.errors += 1
         label = f"{case.method.upper()} {case.path}"
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
@@ -216,7 +221,9 @@ class FuzzSession:
             identity=identity.name,
             identity_token=identity.token,
             phase=phase,
-            request=SentRequest(method=case.method.upper(), path=case.formatted_path, headers=(), body=b""),
+            request=SentRequest(
+                method=case.method.upper(), path=case.formatted_path, headers=(), body=b""
+            ),
             response_status=None,
             response_body="",
             steps_before=list(self.scenario or []),
@@ -229,11 +236,9 @@ class FuzzSession:
 
 def _from_failure(failure: Failure) -> Problem:
     check = failure.checks[0] if failure.checks else type(failure).__name__
-    severity = "error"
     title = failure.title or type(failure).__name__
     return Problem(
         check,
         f"{failure.code} {title}: {failure.message}".strip(),
-        severity=severity,
         object=f"{failure.code} {failure._unique_key}",
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import py_compile
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -97,7 +96,7 @@ def project_paths(config: HarnessConfig) -> list[str]:
         paths.add(str(scripts.relative_to(root)).split(os.sep, 1)[0])
     except (ConfigError, ValueError):
         pass  # no alembic, or its scripts live outside the project: nothing to copy
-    return sorted(paths)
+    return sorted(p for p in paths if not any(p.startswith(q + "/") for q in paths))
 
 
 def problems(mutant: Mutant, root: Path) -> list[str]:
@@ -140,10 +139,10 @@ def apply_patches(mutant: Mutant, root: Path) -> list[str]:
     for path in changed:
         if path.endswith(".py"):
             try:
-                py_compile.compile(str(root / path), doraise=True, cfile=os.devnull)
-            except py_compile.PyCompileError as exc:
+                compile((root / path).read_text(), path, "exec", dont_inherit=True)
+            except SyntaxError as exc:
                 raise MutantBroken(
-                    f"mutant {mutant.id} leaves {path} uncompilable: {exc.msg.strip()}"
+                    f"mutant {mutant.id} leaves {path} uncompilable: {exc.msg} (line {exc.lineno})"
                 ) from exc
     return changed
 
@@ -151,9 +150,11 @@ def apply_patches(mutant: Mutant, root: Path) -> list[str]:
 def unified_diff(original: Path, mutated: Path, changed: list[str]) -> str:
     chunks: list[str] = []
     for path in changed:
-        before = (original / path).read_text().splitlines(keepends=True) if (
-            original / path
-        ).exists() else []
+        before = (
+            (original / path).read_text().splitlines(keepends=True)
+            if (original / path).exists()
+            else []
+        )
         after = (mutated / path).read_text().splitlines(keepends=True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
     return "".join(chunks)

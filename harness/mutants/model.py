@@ -103,9 +103,7 @@ class Mutant:
             f"{what}: patches must be Replace or AddFile",
         )
         _require(len(self.gates) > 0, f"{what}: no gates to run against it")
-        _require(
-            all(isinstance(g, str) and g for g in self.gates), f"{what}: gates must be names"
-        )
+        _require(all(isinstance(g, str) and g for g in self.gates), f"{what}: gates must be names")
         _require("mutants" not in self.gates, f"{what}: the mutants gate cannot run on a mutant")
         missing = [g for g in self.expect_killed_by if g not in self.gates]
         _require(

@@ -16,6 +16,7 @@ HEADLINES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("over HTTP p50 / p95 / p99", ("http_p50_ms", "http_p95_ms", "http_p99_ms")),
     ("p50 / p95 at the largest history", ("largest_p50_ms", "largest_p95_ms")),
     ("largest history (orders), load (s)", ("rows_largest", "history_load_s")),
+    ("smallest history p50, measured alongside", ("reference_p50_ms",)),
     ("scaling ratio (p50 largest / smallest)", ("scaling_ratio",)),
     ("burst size, verifications per second", ("concurrency_level", "concurrency_throughput_per_s")),
     ("burst p50 / p95 / p99", ("concurrency_p50_ms", "concurrency_p95_ms", "concurrency_p99_ms")),

@@ -101,7 +101,11 @@ def caught_by(findings: Iterable[Finding]) -> dict[str, list[str]]:
     """Gate -> the messages of its error findings (gates with none are left out)."""
     caught: dict[str, list[str]] = {}
     for gate, items in split_by_gate(findings).items():
-        errors = [f.message for f in items if f.severity == "error"]
+        errors = [
+            f"{f.message} (hint: {f.hint})" if gate == "schema" and f.hint else f.message
+            for f in items
+            if f.severity == "error"
+        ]
         if errors:
             caught[gate] = errors
     return caught

@@ -146,6 +146,7 @@ class _Run:
         self.violations: dict[str, tuple[int, str, InvariantOutcome]] = {}
         self.first_violation: dict[str, tuple[int, str]] = {}
         self.final_outcomes: list[InvariantOutcome] = []
+        self.last_seen: dict[str, str] = {}  # invariant id -> its rows after the previous step
         self.vars: dict[str, Any] = {}  # shared by given and the steps
 
     # --- given -----------------------------------------------------------------------
@@ -234,9 +235,11 @@ class _Run:
                         error=statement.error,
                     )
             for error in scope.errors:
+                failed = next((st for st in scope.statements if st.error == error.label), None)
                 self.sink.event(
                     "db_error",
                     f"{error.label} in {scope.name}: {error.message}",
+                    when=failed.started if failed is not None else None,
                     scope=scope.name,
                     statement=error.statement,
                     table=error.table,
@@ -251,6 +254,7 @@ class _Run:
         elapsed = (time.perf_counter() - started) * 1000
         self.final_outcomes = outcomes
         record.invariants.checked = len(outcomes)
+        seen: dict[str, str] = {}
         for outcome in outcomes:
             inv = outcome.invariant
             if outcome.ok:
@@ -260,16 +264,20 @@ class _Run:
                 record.invariants.errors if inv.severity == "error" else record.invariants.warnings
             )
             bucket.append(inv.id)
-            self.sink.event(
-                "invariant",
-                f"{inv.severity}: {inv.title}: {listed}",
-                invariant=inv.id,
-                severity=inv.severity,
-                violations=outcome.violations,
-                rows=outcome.rows,
-            )
+            signature = repr(outcome.rows)
+            if self.last_seen.get(inv.id) != signature:  # new, or its rows changed
+                self.sink.event(
+                    "invariant",
+                    f"{inv.severity}: {inv.title}: {listed}",
+                    invariant=inv.id,
+                    severity=inv.severity,
+                    violations=outcome.violations,
+                    rows=outcome.rows,
+                )
+            seen[inv.id] = signature
             self.violations[inv.id] = (record.index, record.name, outcome)
             self.first_violation.setdefault(inv.id, (record.index, record.name))
+        self.last_seen = seen
         held = len(outcomes) - len(record.invariants.errors) - len(record.invariants.warnings)
         self.sink.event(
             "invariant",

@@ -114,9 +114,11 @@ def diff_schemas(
     *,
     schemas: Sequence[str] = ("public",),
     ignore_tables: Iterable[str] = ("alembic_version",),
+    strict: bool = True,
 ) -> GateResult:
     """Live schema B (actual) against live schema A (expected), plus sequences, views and
-    functions as present, absent or changed."""
+    functions as present, absent or changed. ``strict``: any difference, warnings included,
+    makes the result not ok (the question a diff answers is "are these the same?")."""
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         future_a = pool.submit(reflect_schema, url_a, schemas)
@@ -150,4 +152,7 @@ def diff_schemas(
         "by_kind": _by_kind(findings),
         "compared_by_name": comparison.compared_by_name,
     }
-    return GateResult(gate="schema-diff", findings=findings, metrics=metrics, details=details)
+    result = GateResult(gate="schema-diff", findings=findings, metrics=metrics, details=details)
+    if strict and findings:
+        result.ok_override = False
+    return result

@@ -1,0 +1,53 @@
+"""The subprocess side of ``harness mutants``: run some gates on the (mutated) project in the
+current directory, against a server the parent started, and print the ``RunResult`` as JSON.
+
+    python -m harness.mutants.child '{"gates": ["schema", "scenarios"], "db": URL,
+                                      "scenarios": ["incident-2025-01-15"]}'
+
+Exit 0 when every gate holds, 1 when some found something, 2 when they could not run (the
+reason on stderr). Lighter than ``harness run``: no report files, no CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from harness.config import load_config
+from harness.errors import HarnessError
+from harness.logs import configure
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    from harness.runner import RunContext, run_gates
+    from harness.scenarios.gate import SELECTION_MEMO_KEY
+    from harness.workspace import open_workspace
+
+    config = load_config()
+    with open_workspace(config, spec["db"]) as workspace:
+        ctx = RunContext(config, workspace)
+        if spec.get("scenarios"):
+            ctx.memo[SELECTION_MEMO_KEY] = list(spec["scenarios"])
+        return run_gates(ctx, list(spec["gates"])).to_dict()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    configure(os.environ.get("HARNESS_LOG_LEVEL", "ERROR"))
+    try:
+        spec = json.loads(args[0])
+        result = run(spec)
+    except HarnessError as exc:
+        sys.stderr.write(f"harness: error: {exc}\n")
+        return 2
+    except (IndexError, ValueError, KeyError) as exc:
+        sys.stderr.write(f"harness: error: bad child spec: {type(exc).__name__}: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
