@@ -52,7 +52,8 @@ async def small_payment(ctx: ChecklistContext) -> str:
     )
     expect(
         order["amount_paise"] == SMALL_PLAN_PAISE,
-        f"{SMALL_PLAN} for a month costs {order['amount_paise']} paise, expected {SMALL_PLAN_PAISE}",
+        f"{SMALL_PLAN} for a month costs {order['amount_paise']} paise, "
+        f"expected {SMALL_PLAN_PAISE}",
     )
     checkout = expect_status(
         await ctx.http.post(
