@@ -15,6 +15,20 @@ from harness.scenarios import ExpectRows
 
 ADMIN_EMAIL = "ops@harness.test"
 
+# replay order: the incident first, then the faults around it
+ORDER = [
+    "incident_2025_01_15",
+    "duplicate_verification",
+    "webhook_race",
+    "gateway_faults",
+    "amount_mismatch",
+    "pricing",
+    "forged_signature",
+    "provider_faults",
+    "slow_provider",
+    "connection_killed",
+]
+
 SETTINGS: dict[str, Any] = {
     # The steps run the provisioning worker themselves (POST /api/v1/admin/provisioning/run),
     # so every run is deterministic: no background task races the steps.

@@ -82,7 +82,9 @@ def headers_of(ctx: ScenarioContext, who: str) -> dict[str, str]:
     return found
 
 
-async def login(ctx: ScenarioContext, who: str, email: str, password: str = DEFAULT_PASSWORD) -> None:
+async def login(
+    ctx: ScenarioContext, who: str, email: str, password: str = DEFAULT_PASSWORD
+) -> None:
     body = {"email": email, "password": password}
     token = expect_status(await ctx.http.post(f"{API}/auth/login", json=body), 200)
     ctx.vars[f"headers:{who}"] = {"Authorization": f"Bearer {token['access_token']}"}
@@ -122,9 +124,7 @@ async def checkout(
 
 
 async def verify(ctx: ScenarioContext, who: str, fields: dict[str, str]) -> httpx.Response:
-    return await ctx.http.post(
-        f"{API}/payments/verify", json=fields, headers=headers_of(ctx, who)
-    )
+    return await ctx.http.post(f"{API}/payments/verify", json=fields, headers=headers_of(ctx, who))
 
 
 def forge(fields: dict[str, str]) -> dict[str, str]:

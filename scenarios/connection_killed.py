@@ -14,7 +14,7 @@ import asyncio
 import psycopg
 
 from harness.db.urls import to_sync
-from harness.flow import expect, expect_status
+from harness.flow import FlowError, expect, expect_status
 from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
 from scenarios._support import ops_only, orders_and_pays, signs_up, verifies, verify
 
@@ -40,7 +40,9 @@ async def kill_connection_mid_verify(ctx: ScenarioContext) -> None:
         if not waiting:
             await blocker.rollback()
             response = await pending
-            expect(False, f"the verification never waited to insert a server ({response.status_code})")
+            raise FlowError(
+                f"the verification never waited to insert a server ({response.status_code})"
+            )
         pid = waiting[0]["pid"]
         await ctx.sql("SELECT pg_terminate_backend(%s)", pid)
         ctx.note(f"terminated backend {pid} while it waited on: {waiting[0]['query']}…")

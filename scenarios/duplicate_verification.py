@@ -72,7 +72,8 @@ async def fifty_verifications_at_once(ctx: ScenarioContext) -> None:
     expect(len(servers) == 1, f"{len(servers)} different servers returned, expected 1")
     expect(
         (rows[0]["payments"], rows[0]["servers"]) == (1, 1),
-        f"{rows[0]['payments']} payments and {rows[0]['servers']} servers recorded, expected 1 and 1",
+        f"{rows[0]['payments']} payments and {rows[0]['servers']} servers recorded, "
+        "expected 1 and 1",
     )
 
 

@@ -40,12 +40,13 @@ async def forged_webhook(ctx: ScenarioContext) -> None:
         **delivery.headers,
         "X-Razorpay-Signature": hmac_sha256_hex("not-the-webhook-secret", delivery.body),
     }
-    response = await ctx.http.post(f"{API}/payments/webhook", content=delivery.body, headers=headers)
+    webhook = f"{API}/payments/webhook"
+    response = await ctx.http.post(webhook, content=delivery.body, headers=headers)
     expect_refused(response, 401, "webhook_signature_invalid")
     tampered = json.loads(delivery.body)
     tampered["payload"]["payment"]["entity"]["amount"] = 100
     body = json.dumps(tampered).encode()
-    response = await ctx.http.post(f"{API}/payments/webhook", content=body, headers=delivery.headers)
+    response = await ctx.http.post(webhook, content=body, headers=delivery.headers)
     expect_refused(response, 401, "webhook_signature_invalid")
 
 
@@ -67,7 +68,11 @@ SCENARIO = Scenario(
     then=Then(
         database=[
             ExpectRows(description="one payment row", sql="SELECT id FROM payments", count=1),
-            ExpectRows(description="no webhook event stored", sql="SELECT id FROM webhook_events", count=0),
+            ExpectRows(
+                description="no webhook event stored",
+                sql="SELECT id FROM webhook_events",
+                count=0,
+            ),
             ExpectRows(description="one server", sql="SELECT id FROM servers", count=1),
         ]
     ),

@@ -55,9 +55,7 @@ async def verify_during_5xx(ctx: ScenarioContext) -> None:
 
 async def order_during_5xx(ctx: ScenarioContext) -> None:
     body = {"plan_id": G8GB, "billing_cycle_months": 1}
-    response = await ctx.http.post(
-        f"{API}/orders", json=body, headers=headers_of(ctx, "customer")
-    )
+    response = await ctx.http.post(f"{API}/orders", json=body, headers=headers_of(ctx, "customer"))
     expect_refused(response, 502, "gateway_unavailable")
     rows = await ctx.sql("SELECT count(*) AS orders FROM orders")
     expect(rows[0]["orders"] == 1, f"{rows[0]['orders']} orders, expected only the first one")

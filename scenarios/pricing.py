@@ -41,7 +41,7 @@ async def orders_every_plan_and_cycle(ctx: ScenarioContext) -> None:
         expected = rule_paise(plan_id, months)
         if order["amount_paise"] != expected:
             wrong.append(
-                f"{CATALOGUE[plan_id].name} × {months} months: {order['amount_paise']} paise, "
+                f"{CATALOGUE[plan_id].name} x {months} months: {order['amount_paise']} paise, "
                 f"the rule gives {expected} (delta {order['amount_paise'] - expected})"
             )
     ctx.detail["orders"] = len(CASES)
@@ -58,7 +58,7 @@ async def pays_and_verifies_each(ctx: ScenarioContext) -> None:
 def amounts_follow_the_rule(rows: list[dict[str, Any]]) -> str | None:
     names = {spec.name: plan_id for plan_id, spec in CATALOGUE.items()}
     wrong = [
-        f"{r['plan_name']} × {r['months']}: {r['amount_paise']}"
+        f"{r['plan_name']} x {r['months']}: {r['amount_paise']}"
         for r in rows
         if r["amount_paise"] != rule_paise(names[r["plan_name"]], r["months"])
     ]

@@ -79,7 +79,7 @@ def mutants(
             jobs=jobs,
             progress=progress,
         )
-    result = mutants_result(outcomes, time.perf_counter() - started)
+    result = mutants_result(outcomes, time.perf_counter() - started, available)
     if fmt is OutputFormat.json:
         emit_json_doc(result.to_dict())
     else:

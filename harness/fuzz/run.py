@@ -157,7 +157,11 @@ def _load_schema(portal: AppPortal, contract: FuzzContract, options: FuzzOptions
         raise FuzzCannotRun(f"fuzz: GET /openapi.json answered {answer.status_code}")
     document = merge_overlay(answer.json(), contract.schema_overlay)
     settings: dict[str, Any] = {
-        "generation": {"mode": "all"},
+        # Credentials are the identities' (sent as explicit headers), never generated ones.
+        "generation": {"mode": "all", "with-security-parameters": False},
+        # Stateful steps stay positive: a link overwrites the fields a negative case broke,
+        # and the negative data is the stateless phase's job.
+        "phases": {"stateful": {"generation": {"mode": "positive"}}},
         "checks": {"max_response_time": options.max_response_time_s},
     }
     config = Config.from_dict(merge_overlay(settings, contract.schemathesis))

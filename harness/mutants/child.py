@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from typing import Any
 
 from harness.config import load_config
@@ -42,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         sys.stderr.write(f"harness: error: {exc}\n")
         return 2
-    except (IndexError, ValueError, KeyError) as exc:
-        sys.stderr.write(f"harness: error: bad child spec: {type(exc).__name__}: {exc}\n")
+    except Exception as exc:  # noqa: BLE001 - the parent reads one line; the traceback helps too
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"harness: error: {type(exc).__name__}: {exc}\n")
         return 2
     sys.stdout.write(json.dumps(result, default=str) + "\n")
     return 0 if result["ok"] else 1

@@ -33,4 +33,4 @@ def mutants_gate(ctx: RunContext) -> GateResult:
         available=available,
         jobs=jobs_from_env(),
     )
-    return mutants_result(outcomes, time.perf_counter() - started)
+    return mutants_result(outcomes, time.perf_counter() - started, available)

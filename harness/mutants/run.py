@@ -81,6 +81,15 @@ def _evidence(gate: dict[str, Any]) -> list[str]:
     ]
 
 
+def _parse_result(stdout: str) -> dict[str, Any] | None:
+    lines = stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) and "gates" in result else None
+
+
 def run_mutant(
     config: HarnessConfig, mutant: Mutant, server_url: str, available: Sequence[str]
 ) -> MutantOutcome:
@@ -115,11 +124,11 @@ def run_mutant(
         return outcome
     finally:
         outcome.duration_s = time.perf_counter() - started
-    if proc.returncode not in (0, 1):
+    result = _parse_result(proc.stdout) if proc.returncode in (0, 1) else None
+    if result is None:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
         outcome.message = lines[-1] if lines else f"exit status {proc.returncode}"
         return outcome
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
     for gate in result["gates"]:
         name = gate["gate"]
         outcome.cells[name] = "survived" if gate["ok"] else "killed"
@@ -151,16 +160,20 @@ def run_mutants(
         return list(pool.map(one, mutants))
 
 
-def matrix_gates(outcomes: Sequence[MutantOutcome]) -> list[str]:
+def matrix_gates(outcomes: Sequence[MutantOutcome], order: Sequence[str] = ()) -> list[str]:
+    """The gates any mutant asked for: in ``order`` (the registry's), then the others."""
     gates: list[str] = []
     for outcome in outcomes:
         for gate in outcome.mutant.gates:
             if gate not in gates:
                 gates.append(gate)
-    return gates
+    rank = {g: i for i, g in enumerate(order)}
+    return sorted(gates, key=lambda g: (rank.get(g, len(rank)), gates.index(g)))
 
 
-def mutants_result(outcomes: Sequence[MutantOutcome], duration_s: float) -> GateResult:
+def mutants_result(
+    outcomes: Sequence[MutantOutcome], duration_s: float, order: Sequence[str] = ()
+) -> GateResult:
     """The ``mutants`` gate's result: a finding per mutant not killed; the kill matrix."""
     findings: list[Finding] = []
     for outcome in outcomes:
@@ -196,7 +209,7 @@ def mutants_result(outcomes: Sequence[MutantOutcome], duration_s: float) -> Gate
                 + (f": {outcome.message}" if outcome.message else ""),
             )
         )
-    gates = matrix_gates(outcomes)
+    gates = matrix_gates(outcomes, order)
     killed = sum(1 for o in outcomes if o.status == "killed")
     return GateResult(
         gate="mutants",

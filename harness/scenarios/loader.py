@@ -57,15 +57,19 @@ def _guess_file(name: str, root: Path) -> str:
 def package_modules(
     name: str, root: Path, error: type[ConfigError] = ScenarioDefinitionError
 ) -> tuple[ModuleType, list[ModuleType]]:
-    """The package ``name`` and its modules (not those starting with ``_``), imported. An
-    import failure raises ``error`` naming the file. A plain module is its own only module."""
+    """The package ``name`` and its modules (not those starting with ``_``), imported in the
+    order of the package's ``ORDER`` list (if any), then by name. An import failure raises
+    ``error`` naming the file. A plain module is its own only module."""
     ensure_on_path(root)
     package = _import(name, root, None, error)
     paths = getattr(package, "__path__", None)
     if paths is None:
         return package, [package]
     modules = []
-    for info in sorted(pkgutil.iter_modules(paths), key=lambda m: m.name):
+    order = list(getattr(package, "ORDER", []))  # the package's own order, then the rest
+    rank = {n: i for i, n in enumerate(order)}
+    infos = sorted(pkgutil.iter_modules(paths), key=lambda m: (rank.get(m.name, len(rank)), m.name))
+    for info in infos:
         if info.name.startswith("_"):
             continue
         file = None

@@ -5,3 +5,15 @@ Each module defines ``MUTANT`` (``harness.mutants.Mutant``): anchored replacemen
 which gates must each catch it. ``harness mutants`` applies them to a temporary copy — never
 to the working tree — and prints the kill matrix.
 """
+
+# the order of the kill matrix: the incident first, then its relatives
+ORDER = [
+    "wrong_plan_model",
+    "status_column",
+    "swallowed_provider_error",
+    "float_money",
+    "non_idempotent_verify",
+    "signature_not_checked",
+    "provisioning_in_request",
+    "servers_of_all_users",
+]

@@ -10,13 +10,11 @@ MUTANT = Mutant(
     patches=[
         Replace(
             "app/repositories/servers.py",
-            anchor="""            select(Server).where(Server.user_id == user_id).order_by(Server.id.desc())
-""",
-            replacement="""            select(Server).order_by(Server.id.desc())
-""",
+            anchor="select(Server).where(Server.user_id == user_id).order_by(Server.id.desc())",
+            replacement="select(Server).order_by(Server.id.desc())",
         )
     ],
     gates=["scenarios", "fuzz"],
     scenarios=["incident-2025-01-15"],
-    expect_killed_by=["scenarios"],
+    expect_killed_by=["scenarios", "fuzz"],
 )

@@ -5,6 +5,8 @@ database has ``server_status``. Every statement touching that column fails."""
 
 from harness.mutants import Mutant, Replace
 
+STATUSES = "IN ('provisioning', 'active', 'failed', 'suspended', 'terminated')"
+
 MUTANT = Mutant(
     id="status-column",
     title="Server.server_status mapped to a column named status",
@@ -12,13 +14,13 @@ MUTANT = Mutant(
     patches=[
         Replace(
             "app/models/server.py",
-            anchor="""            "server_status IN ('provisioning', 'active', 'failed', 'suspended', 'terminated')",""",
-            replacement="""            "status IN ('provisioning', 'active', 'failed', 'suspended', 'terminated')",""",
+            anchor=f'"server_status {STATUSES}"',
+            replacement=f'"status {STATUSES}"',
         ),
         Replace(
             "app/models/server.py",
-            anchor="""Index("ix_servers_status_next_attempt", "server_status", "next_attempt_at")""",
-            replacement="""Index("ix_servers_status_next_attempt", "status", "next_attempt_at")""",
+            anchor='"ix_servers_status_next_attempt", "server_status", "next_attempt_at"',
+            replacement='"ix_servers_status_next_attempt", "status", "next_attempt_at"',
         ),
         Replace(
             "app/models/server.py",

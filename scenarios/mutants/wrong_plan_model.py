@@ -11,7 +11,7 @@ SERVER".)
 
 from harness.mutants import AddFile, Mutant, Replace
 
-STRAY_PLAN_MODEL = '''"""Plans. (The stray model of the 2025-01-15 incident: its table ``plans`` does not exist.)"""
+STRAY_PLAN_MODEL = '''"""Plans. (The incident's stray model: its table ``plans`` does not exist.)"""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class Plan(PlanBase):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 '''
 
+LOOKUP = "    plan: HostingPlan | None = await PlanRepository(session).get_by_id(order.plan_id)\n"
+RESPONSE = "        server=ServerSummary.model_validate(outcome.server)"
+
 MUTANT = Mutant(
     id="wrong-plan-model",
     title="the incident: Plan (table plans) instead of HostingPlan, error swallowed, no server",
@@ -42,8 +45,8 @@ MUTANT = Mutant(
         AddFile("app/models/plan.py", STRAY_PLAN_MODEL),
         Replace(
             "app/services/provisioning.py",
-            anchor='''    plan: HostingPlan | None = await PlanRepository(session).get_by_id(order.plan_id)
-    if plan is None:
+            anchor=LOOKUP
+            + """    if plan is None:
         order.order_status = "failed"
         order.failure_reason = f"hosting plan {order.plan_id} not found"
         await session.flush()
@@ -54,8 +57,8 @@ MUTANT = Mutant(
             plan_id=order.plan_id,
         )
         raise PlanNotFoundAfterPayment(order.order_number, order.plan_id)
-''',
-            replacement='''    from sqlalchemy import select
+""",
+            replacement="""    from sqlalchemy import select
 
     from app.models.plan import Plan
 
@@ -67,7 +70,7 @@ MUTANT = Mutant(
         plan = None
     if not plan:  # the report's `if plan:` around server creation: no plan, no server
         return None, False  # type: ignore[return-value]
-''',
+""",
         ),
         Replace(
             "app/schemas/payments.py",
@@ -76,8 +79,8 @@ MUTANT = Mutant(
         ),
         Replace(
             "app/api/v1/endpoints/payments.py",
-            anchor="        server=ServerSummary.model_validate(outcome.server),\n",
-            replacement="        server=ServerSummary.model_validate(outcome.server) if outcome.server else None,\n",
+            anchor=RESPONSE + ",\n",
+            replacement=RESPONSE + " if outcome.server else None,\n",
         ),
     ],
     gates=["schema", "smoke", "silent", "invariants", "scenarios"],
