@@ -37,8 +37,8 @@ def databases(
     """A 1k-order database (the reference) and one whose history grows from size to size
     (the tests run in size order)."""
     small, growing = db_factory.clone(migrated_template), db_factory.clone(migrated_template)
-    for clone in (small, growing):
-        move_sequences_past(clone.url)
+    for lane, clone in enumerate((small, growing)):
+        move_sequences_past(clone.url, lane=lane)  # distinct ids: the apps share the fakes
     grow_history(small.url, workload, 0, BASE_ROWS)
     yield {"small": small, "growing": growing, "rows": 0}
     for clone in (small, growing):

@@ -74,16 +74,19 @@ def _without_fk_triggers(conn: psycopg.Connection[Any]) -> None:
         log.info("bench.fk_triggers_kept", reason="not allowed to set session_replication_role")
 
 
-def move_sequences_past(url: str, floor: int = FRESH_IDS_FROM) -> int:
-    """Move every sequence of the database to at least ``floor``, each to its own range (a
-    new user's id never equals a new order's id); how many sequences there are."""
+def move_sequences_past(url: str, *, lane: int = 0) -> int:
+    """Move every sequence of the database to a high starting point of its own: a new user's
+    id never equals a new order's id, and databases given different ``lane`` numbers (run
+    side by side against the same fakes) never hand out the same id. How many sequences."""
+    if not 0 <= lane < 10:
+        raise ValueError("lane must be within 0..9")
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT schemaname, sequencename, max_value FROM pg_sequences"
         ).fetchall()
         for index, (schema, name, max_value) in enumerate(rows):
             sequence = sql.Identifier(schema, name)
-            value = _start_for(index, int(max_value), floor)
+            value = _start_for(index, int(max_value), lane)
             conn.execute(
                 sql.SQL("SELECT setval({}, GREATEST({}, last_value)) FROM {}").format(
                     sql.Literal(sequence.as_string(conn)), sql.Literal(value), sequence
@@ -92,9 +95,9 @@ def move_sequences_past(url: str, floor: int = FRESH_IDS_FROM) -> int:
     return len(rows)
 
 
-def _start_for(index: int, max_value: int, floor: int) -> int:
-    """Distinct starting points: ``floor`` + index x 10^7 for int4 sequences, ``floor`` x
-    1000 + index x 10^10 for bigint ones."""
+def _start_for(index: int, max_value: int, lane: int) -> int:
+    """int4 sequences: 10^9 + lane x 10^8 + index x 10^6; bigint ones: (lane + 1) x 10^12 +
+    index x 10^10. Loaded history uses ids far below either."""
     if max_value <= 2**31 - 1:
-        return min(floor + index * 10**7, max_value // 2)
-    return floor * 1000 + index * 10**10
+        return min(FRESH_IDS_FROM + lane * 10**8 + index * 10**6, max_value - 10**7)
+    return (lane + 1) * 10**12 + index * 10**10

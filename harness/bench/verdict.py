@@ -56,7 +56,7 @@ def metrics(run: BenchRun) -> dict[str, Any]:
             v, f = base.series.summary(), base.floor.summary()
             out["floor_ratio_p50"] = ratio(v.p50_ms, f.p50_ms)
             out["floor_ratio_p95"] = ratio(v.p95_ms, f.p95_ms)
-    if base is not None and largest is not None and largest.series.samples:
+    if base is not None and largest is not None and largest is not base and largest.series.samples:
         out["rows_largest"] = largest.rows
         out["largest_p50_ms"] = round(largest.series.summary().p50_ms, 3)
         out["largest_p95_ms"] = round(largest.series.summary().p95_ms, 3)

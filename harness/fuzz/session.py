@@ -9,7 +9,6 @@ its request for a reproduction.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -71,11 +70,9 @@ class FuzzSession:
         self.examples: Counter[str] = Counter()  # per phase
         self.operations: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
-        self.errors = 0
         self.scenarios = 0
         self.links_followed: Counter[str] = Counter()
         self.scenario: list[SentRequest] | None = None
-        self.started = time.perf_counter()
 
     # --- calls -----------------------------------------------------------------------
 
@@ -206,7 +203,6 @@ class FuzzSession:
         )
 
     def record_error(self, case: Case[Any], identity: Identity, phase: str, exc: Exception) -> None:
-        self.errors += 1
         label = f"{case.method.upper()} {case.path}"
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
         key = ("request_error", label, type(exc).__name__)

@@ -173,8 +173,8 @@ def phase_bars(details: Details) -> tuple[Figure, str] | None:
 
 def scaling_curve(details: Details) -> tuple[Figure, str] | None:
     sizes = [s for s in details.get("sizes") or [] if (s.get("verify") or {}).get("summary")]
-    if not sizes:
-        return None
+    if len(sizes) < 2:
+        return None  # one history size: nothing to scale
     rows = [s["rows"] for s in sizes]
     figure = _figure()
     ax = figure.add_subplot()

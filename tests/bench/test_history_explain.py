@@ -129,3 +129,12 @@ def test_scans_of_a_nested_plan() -> None:
         ],
     }
     assert scans_of(plan) == (["orders"], ["ix_servers_user_id", "pk_users"])
+
+
+def test_databases_side_by_side_never_share_ids() -> None:
+    from harness.bench.history import _start_for
+
+    for max_value in (2**31 - 1, 2**63 - 1):
+        starts = {(lane, i): _start_for(i, max_value, lane) for lane in range(3) for i in range(20)}
+        assert len(set(starts.values())) == len(starts)
+        assert min(starts.values()) > 10**8  # far above any loaded history id

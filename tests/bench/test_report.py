@@ -178,3 +178,12 @@ def test_merge_suffixes_repeated_gates() -> None:
     merged = merge(runs)
     assert [g.gate for g in merged.gates] == ["bench", "bench-2", "bench-3"]
     assert merged.metrics["duration_s"] == 3.0
+
+
+def test_a_quick_gate_run_gets_only_the_plots_it_has_data_for() -> None:
+    run = synthetic_run()
+    run.sizes, run.bursts, run.http = run.sizes[:1], [], None
+    page = page_for(gate_result(run))
+    assert 'id="plot-bench-latency"' in page and 'id="plot-bench-phases"' in page
+    assert 'id="plot-bench-scaling"' not in page and 'id="plot-bench-concurrency"' not in page
+    assert "scaling_ratio" not in gate_result(run).metrics

@@ -74,3 +74,16 @@ def test_served_connections_disable_nagle() -> None:
         return nodelay
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_sniffio_is_not_searched_for_on_every_request() -> None:
+    import importlib.util
+    import sys
+
+    from harness.bench.targets import _no_failed_sniffio_imports
+
+    if importlib.util.find_spec("sniffio") is not None:
+        pytest.skip("sniffio is installed: its import is cached anyway")
+    with _no_failed_sniffio_imports(), pytest.raises(ImportError):
+        import sniffio  # noqa: F401
+    assert "sniffio" not in sys.modules

@@ -10,7 +10,10 @@ from harness.fuzz.checks import InvariantWatch, foreign_values, leaks
 from harness.invariants import Invariant
 
 TRACE = 'Traceback (most recent call last):\n  File "/app/x.py", line 3, in f'
-SQL = '{"detail": "(psycopg.errors.UndefinedTable) relation \\"plans\\" [SQL: SELECT plans.id FROM plans]"}'
+SQL = (
+    '{"detail": "(psycopg.errors.UndefinedTable) relation \\"plans\\" '
+    '[SQL: SELECT plans.id FROM plans]"}'
+)
 
 
 def test_stack_traces_sql_and_driver_errors_are_leaks() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -104,7 +103,3 @@ def test_a_swallowed_database_error_fails_the_fuzz(
     swallowed = [f for f in result.errors if f.kind == "swallowed_db_error"]
     assert swallowed and swallowed[0].object == "POST /api/v1/legacy/verify"
     assert swallowed[0].table == "plans"
-
-
-async def _never(env: Any) -> AsyncIterator[None]:  # pragma: no cover - shape only
-    yield None

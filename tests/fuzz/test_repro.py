@@ -23,7 +23,7 @@ REQUEST = SentRequest(
         ("Authorization", f"Bearer {TOKEN}"),
         ("Content-Type", "application/json"),
     ),
-    body='{"razorpay_signature": "$(rm -rf /)"}'.encode(),
+    body=b'{"razorpay_signature": "$(rm -rf /)"}',
 )
 
 
@@ -31,7 +31,10 @@ FAKE_CURL = """curl() {
   while [ "$#" -gt 0 ]; do
     if [ "$1" = --data-binary ]; then
       shift
-      case "$1" in @*) printf 'BODY:'; cat "${1#@}"; printf '\\n' ;; *) printf 'BODY:%s\\n' "$1" ;; esac
+      case "$1" in
+        @*) printf 'BODY:'; cat "${1#@}"; printf '\\n' ;;
+        *) printf 'BODY:%s\\n' "$1" ;;
+      esac
     else
       printf '%s\\n' "$1"
     fi
