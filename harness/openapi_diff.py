@@ -186,10 +186,9 @@ class _Differ:
     ) -> Iterator[Change]:
         if depth > MAX_DEPTH:
             return
+        # No shortcut on equal dicts: equal ``$ref`` strings may name components that changed.
         old_s = self._resolve(old, self.old_doc)
         new_s = self._resolve(new, self.new_doc)
-        if old_s == new_s:
-            return
         old_types, new_types = self._types(old_s, self.old_doc), self._types(new_s, self.new_doc)
         yield from _type_change(where, old_types, new_types, direction)
         old_inner, new_inner = (
@@ -244,18 +243,27 @@ class _Differ:
     # --- helpers ----------------------------------------------------------------------
 
     def _resolve(self, node: Any, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """``node`` with its ``$ref`` followed and a one-schema ``allOf`` folded in."""
         seen: set[str] = set()
-        while isinstance(node, Mapping) and "$ref" in node:
-            ref = str(node["$ref"])
-            if ref in seen or not ref.startswith("#/"):
-                return {}
-            seen.add(ref)
-            target: Any = doc
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
-                target = target.get(part, {}) if isinstance(target, Mapping) else {}
-            node = target
-        return dict(node) if isinstance(node, Mapping) else {}
+        siblings: dict[str, Any] = {}
+        while isinstance(node, Mapping):
+            if "$ref" in node:
+                ref = str(node["$ref"])
+                if ref in seen or not ref.startswith("#/"):
+                    return {}
+                seen.add(ref)
+                siblings |= {k: v for k, v in node.items() if k != "$ref"}
+                target: Any = doc
+                for part in ref[2:].split("/"):
+                    part = part.replace("~1", "/").replace("~0", "~")
+                    target = target.get(part, {}) if isinstance(target, Mapping) else {}
+                node = target
+            elif isinstance(node.get("allOf"), list) and len(node["allOf"]) == 1:
+                siblings |= {k: v for k, v in node.items() if k != "allOf"}
+                node = node["allOf"][0]
+            else:
+                return {**node, **siblings}
+        return dict(siblings)
 
     def _non_null(self, schema: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
         """The schema without its ``null`` alternative (``anyOf: [X, {type: null}]`` → X)."""

@@ -55,12 +55,14 @@ def fuzz(
 ) -> None:
     """Fuzz the app (user and admin, positive and negative data, stateful links) with the
     invariants, the silent-failure detector and the project's checks after every call."""
+    from harness.fuzz.contract import load_contract
     from harness.fuzz.run import run_fuzz
     from harness.reports.run_files import write_run_files
     from harness.results import RunResult
     from harness.workspace import fresh_database, open_workspace
 
     cfg = config_from(config)
+    load_contract(cfg)  # a missing or broken contract fails before PostgreSQL starts
     directory = report_dir or cfg.root / cfg.report_dir / GATE
     options = FuzzOptions(
         max_examples=max_examples,

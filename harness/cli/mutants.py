@@ -6,10 +6,12 @@ applies to the code (stale), or its gates could not run; 2 when the command cann
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -30,6 +32,7 @@ from harness.results import GateResult
 from harness.runner import default_registry
 from harness.workspace import open_workspace
 
+MATRIX_WIDTH = 132  # the matrix is wider than a pipe's default 80 columns
 CELLS = {
     "killed": "[green]KILLED[/]",
     "survived": "[red]survived[/]",
@@ -100,7 +103,8 @@ def render(result: GateResult, outcomes: list[MutantOutcome], show_diff: bool) -
         table.add_row(
             outcome.mutant.id, *cells, STATUS[outcome.status], f"{outcome.duration_s:.1f} s"
         )
-    out.print(table)
+    wide = Console(file=sys.stdout, width=max(out.width, MATRIX_WIDTH), highlight=False)
+    wide.print(table)
     out.print(
         "[dim]KILLED: the gate failed on the mutated copy · survived: it held · "
         "·: not run for this mutant · n/a: gate not available[/]"

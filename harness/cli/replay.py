@@ -205,8 +205,9 @@ def _render_events(events: Sequence[dict[str, Any]], trace: bool) -> None:
                 continue
             shown.add(key)
             durations = sorted(e["duration_ms"] or 0.0 for e in same)
+            label = event["text"] if event["kind"] == "http" else _event_text(event)
             summary = (
-                f"{_event_text(event)}  x{len(same)} "
+                f"{label}  x{len(same)} "
                 f"(p50 {_ms(statistics.median(durations))}, max {_ms(durations[-1])})"
             )
             _line(event["at_ms"], summary, None, STYLES.get(event["kind"], ""))

@@ -68,8 +68,8 @@ def run_stateless(
     seed: int,
 ) -> dict[str, str]:
     """Each operation: up to ``max_examples`` cases, positive and negative, as any identity.
-    Returns the operations that could not be generated for, with the reason."""
-    skipped: dict[str, str] = {}
+    Returns what could not be fuzzed (an operation label → why)."""
+    incomplete: dict[str, str] = {}
     who = st.sampled_from(list(identities))
     for operation in operations:
         modes = operation.schema.config.generation_for(operation=operation, phase="fuzzing").modes
@@ -85,9 +85,11 @@ def run_stateless(
         )
         try:
             test()
-        except Unsatisfiable as exc:
-            skipped[operation.label] = f"no case could be generated: {exc}"
-    return skipped
+        except Unsatisfiable:
+            incomplete[operation.label] = "no case could be generated for it"
+        except Exception as exc:  # noqa: BLE001 — one operation's schema must not stop the run
+            incomplete[operation.label] = f"generation failed: {type(exc).__name__}: {exc}"
+    return incomplete
 
 
 def run_stateful(
@@ -98,17 +100,24 @@ def run_stateful(
     scenarios: int,
     steps: int,
     seed: int,
-) -> None:
-    """Scenarios along the schema's links, ``scenarios`` per identity, up to ``steps`` each."""
-    base = schema.as_state_machine()
+) -> dict[str, str]:
+    """Scenarios along the schema's links, ``scenarios`` per identity, up to ``steps`` each.
+    Returns what stopped early (``stateful as <identity>`` → why)."""
+    incomplete: dict[str, str] = {}
+    try:
+        base = schema.as_state_machine()
+    except Exception as exc:  # noqa: BLE001 — e.g. a schema without links
+        return {"stateful": f"no state machine: {type(exc).__name__}: {exc}"}
     for identity in identities:
         machine = _machine_for(base, session, identity)
         settings = _settings(max_examples=scenarios, stateful_step_count=steps)
         test: Callable[[], None] = get_state_machine_test(machine, settings=settings, _min_steps=2)
         try:
             hypothesis.seed(seed)(test)()
-        except Exception as exc:  # noqa: BLE001 — recorded by the session; the next identity runs
-            log.warning("fuzz.stateful_stopped", identity=identity.name, error=repr(exc)[:300])
+        except Exception as exc:  # noqa: BLE001 — the session recorded the call; next identity
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            incomplete[f"stateful as {identity.name}"] = f"stopped: {type(exc).__name__}: {first}"
+    return incomplete
 
 
 def _machine_for(

@@ -16,6 +16,8 @@ from typing import Any
 
 import schemathesis
 from schemathesis import Config
+from schemathesis.config import ConfigError as SchemathesisConfigError
+from schemathesis.core.errors import LoaderError
 from schemathesis.schemas import BaseSchema
 
 from harness.config import HarnessConfig
@@ -31,6 +33,7 @@ from harness.invariants import load_invariants
 from harness.logs import get_logger
 from harness.results import Finding, GateResult
 from harness.silent.gate import detector_for
+from harness.silent.records import SECRET_NAME
 from harness.system import build_app, build_fake, new_secrets
 
 log = get_logger(__name__)
@@ -95,7 +98,7 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
             setup = _run_setup(portal, contract, env)
             schema = _load_schema(portal, contract, options)
             secrets = frozenset(
-                v for k, v in context.items() if _is_secret(k) and isinstance(v, str)
+                v for k, v in context.items() if SECRET_NAME.search(k) and isinstance(v, str)
             )
             session = FuzzSession(
                 portal=portal,
@@ -107,9 +110,9 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
                 database_url=database_url,
             )
             operations = operations_of(schema, skip_prefixes=list(contract.mounts))
-            skipped: dict[str, str] = {}
+            incomplete: dict[str, str] = {}
             if options.stateless:
-                skipped = run_stateless(
+                incomplete |= run_stateless(
                     session,
                     operations,
                     setup.identities,
@@ -117,7 +120,7 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
                     seed=options.seed,
                 )
             if options.stateful:
-                run_stateful(
+                incomplete |= run_stateful(
                     session,
                     schema,
                     setup.identities,
@@ -130,11 +133,7 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
         watch.close()
         detector.detach()
     duration = time.perf_counter() - started
-    return _result(session, options, operations, skipped, requests, duration)
-
-
-def _is_secret(key: str) -> bool:
-    return any(word in key for word in ("secret", "token", "password"))
+    return _result(session, options, operations, incomplete, requests, duration)
 
 
 def _run_setup(portal: AppPortal, contract: FuzzContract, env: FuzzEnv) -> FuzzSetup:
@@ -164,8 +163,11 @@ def _load_schema(portal: AppPortal, contract: FuzzContract, options: FuzzOptions
         "phases": {"stateful": {"generation": {"mode": "positive"}}},
         "checks": {"max_response_time": options.max_response_time_s},
     }
-    config = Config.from_dict(merge_overlay(settings, contract.schemathesis))
-    schema = schemathesis.openapi.from_dict(document, config=config)
+    try:
+        config = Config.from_dict(merge_overlay(settings, contract.schemathesis))
+        schema = schemathesis.openapi.from_dict(document, config=config)
+    except (SchemathesisConfigError, LoaderError) as exc:
+        raise FuzzCannotRun(f"fuzz: the schema or its configuration is unusable: {exc}") from exc
     schema.app = WsgiBridge(portal)
     return schema
 
@@ -187,7 +189,7 @@ def _result(
     session: FuzzSession,
     options: FuzzOptions,
     operations: list[Any],
-    skipped: dict[str, str],
+    incomplete: dict[str, str],
     requests: int,
     duration: float,
 ) -> GateResult:
@@ -196,6 +198,10 @@ def _result(
         write_failures(records, options.report_dir)
     examples = sum(session.examples.values())
     result = GateResult(gate=GATE, findings=[_finding(r) for r in records])
+    result.findings += [
+        Finding(severity="warning", kind="fuzz_incomplete", object=what, message=f"{what}: {why}")
+        for what, why in incomplete.items()
+    ]
     result.metrics = {
         "examples": examples,
         "examples_stateless": session.examples[STATELESS],
@@ -216,7 +222,7 @@ def _result(
         "operations": dict(sorted(session.operations.items())),
         "statuses": {str(k): v for k, v in sorted(session.statuses.items())},
         "links_followed": dict(sorted(session.links_followed.items())),
-        "skipped_operations": skipped,
+        "incomplete": incomplete,
         "failures": [r.to_dict() for r in records],
         "report_dir": str(options.report_dir) if options.report_dir else None,
     }

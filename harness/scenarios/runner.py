@@ -26,15 +26,10 @@ import httpx
 import respx
 
 from harness.config import HarnessConfig
+from harness.errors import ConfigError
 from harness.fakes import FaultSwitch, mount_asgi
 from harness.flow import FlowError
-from harness.invariants import (
-    Invariant,
-    InvariantOutcome,
-    describe_row,
-    run_invariants,
-    violation_finding,
-)
+from harness.invariants import Invariant, InvariantOutcome, describe_row, run_invariants
 from harness.results import Finding
 from harness.scenarios.checks import check_database, check_finding
 from harness.scenarios.context import (
@@ -50,6 +45,7 @@ from harness.scenarios.timeline import (
     ScenarioResult,
     StepResult,
 )
+from harness.scenarios.verdict import scenario_findings, scenario_metrics
 from harness.silent.detector import SilentFailureDetector
 from harness.silent.gate import detector_for
 from harness.silent.records import ScopeRecord
@@ -296,84 +292,11 @@ class _Run:
             self.result.checks.append(check_finding(expected, self.final_outcomes))
 
     def findings(self) -> list[Finding]:
-        sid = self.scenario.id
-        found: list[Finding] = []
-        for step in self.result.steps:
-            where = f"{sid} / {step.index}. {step.name}"
-            if not step.ok:
-                found.append(
-                    Finding(
-                        severity="error",
-                        kind="scenario_step_failed",
-                        object=where,
-                        message=f"{sid}: step {step.index} '{step.name}' failed: {step.error}",
-                    )
-                )
-            if not step.within_budget:
-                found.append(
-                    Finding(
-                        severity="error",
-                        kind="latency_budget_exceeded",
-                        object=where,
-                        expected=f"<= {step.budget_ms:.0f} ms",
-                        actual=f"{step.duration_ms:.0f} ms",
-                        hint="a slow dependency called inside the request? (provisioning "
-                        "must run after commit)",
-                        message=f"{sid}: step {step.index} '{step.name}' took "
-                        f"{step.duration_ms:.0f} ms, over its budget of {step.budget_ms:.0f} ms",
-                    )
-                )
-        for inv_id, (index, name, outcome) in self.violations.items():
-            base = violation_finding(outcome)
-            first, first_name = self.first_violation[inv_id]
-            since = f"after step {first} '{first_name}'"
-            if index != first:
-                since += f" (still after step {index} '{name}')"
-            found.append(
-                Finding(
-                    severity=base.severity,
-                    kind=base.kind,
-                    table=base.table,
-                    object=base.object,
-                    expected=base.expected,
-                    actual=base.actual,
-                    hint=base.hint,
-                    message=f"{sid}: {since}: {base.message}",
-                )
-            )
-        for finding in self.detector.findings():
-            found.append(
-                Finding(
-                    severity=finding.severity,
-                    kind=finding.kind,
-                    table=finding.table,
-                    column=finding.column,
-                    object=f"{sid} / {finding.object}",
-                    expected=finding.expected,
-                    actual=finding.actual,
-                    hint=finding.hint,
-                    message=f"{sid}: {finding.message}",
-                )
-            )
-        for check in self.result.checks:
-            if check.ok:
-                continue
-            kind = (
-                "scenario_expectation_failed"
-                if check.kind == "database"
-                else "expected_finding_missing"
-            )
-            found.append(
-                Finding(
-                    severity="error",
-                    kind=kind,
-                    object=f"{sid} / then",
-                    expected=check.description,
-                    actual=check.message,
-                    message=f"{sid}: then: {check.description}: {check.message}",
-                )
-            )
-        return found
+        return scenario_findings(
+            self.result,
+            {k: (*self.first_violation[k], *v) for k, v in self.violations.items()},
+            self.detector.findings(),
+        )
 
 
 async def run_scenario(
@@ -401,7 +324,7 @@ async def run_scenario(
     result.findings.extend(run.findings())
     result.ok = not result.errors
     result.duration_s = time.perf_counter() - started
-    result.metrics = _metrics(result)
+    result.metrics = scenario_metrics(result)
     return result
 
 
@@ -424,6 +347,13 @@ async def _drive(
                 event_hooks=run.sink.http_hooks("app"),
             ) as http,
         ):
+            if not run.detector.attached:
+                problem = run.detector.attach_problem or "no engine was attached"
+                raise ConfigError(
+                    f"scenario {run.scenario.id}: the silent-failure detector cannot watch the "
+                    f"app: {problem}; set [tool.harness] engine_attr to where the app keeps its "
+                    "SQLAlchemy engine"
+                )
             ctx = ScenarioContext(
                 http=http,
                 fakes=fakes,
@@ -438,18 +368,3 @@ async def _drive(
                     run.result.steps.append(await run.step(index, step, ctx))
             finally:
                 await ctx.aclose()
-
-
-def _metrics(result: ScenarioResult) -> dict[str, Any]:
-    return {
-        "duration_s": round(result.duration_s, 3),
-        "seed_ms": round(result.seed_ms, 2),
-        "steps": len(result.steps),
-        "steps_failed": sum(1 for s in result.steps if not s.ok),
-        "http_calls": sum(s.http_calls for s in result.steps),
-        "statements": sum(s.statements for s in result.steps),
-        "db_errors": sum(s.db_errors for s in result.steps),
-        "errors": len(result.errors),
-        "warnings": sum(1 for f in result.findings if f.severity == "warning"),
-        **{f"step_{s.index}_ms": round(s.duration_ms, 2) for s in result.steps},
-    }

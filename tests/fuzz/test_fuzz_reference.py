@@ -35,7 +35,9 @@ def test_reference_app_holds_under_fuzzing(
     harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
 ) -> None:
     result = fuzz(harness_config, fresh_db, tmp_path)
-    assert result.ok, "\n".join(f"{f.kind}: {f.message}\n  {f.hint}" for f in result.findings)
+    assert not result.findings, "\n".join(
+        f"{f.kind}: {f.message}\n  {f.hint}" for f in result.findings
+    )
     m = result.metrics
     assert m["operations"] >= 15 and m["operations_exercised"] >= m["operations"]
     assert m["examples"] == m["examples_stateless"] + m["examples_stateful"] > 100

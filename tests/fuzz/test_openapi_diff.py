@@ -161,3 +161,19 @@ def test_a_removed_success_status_breaks_and_refs_are_followed() -> None:
     new = copy.deepcopy(old)
     new["paths"]["/items/{id}"]["get"]["responses"].pop("201")
     assert ("response_removed", "GET /items/{id} response 201") in kinds(old, new)
+
+
+def test_refs_and_single_all_of_are_followed() -> None:
+    old = doc()
+    old["components"]["schemas"]["Wrapper"] = {
+        "type": "object",
+        "properties": {"item": {"allOf": [{"$ref": "#/components/schemas/Item"}], "title": "I"}},
+    }
+    old["paths"]["/items/{id}"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] = {"$ref": "#/components/schemas/Wrapper"}
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Item"]["properties"].pop("name")
+    assert ("field_removed", "GET /items/{id} response 200 application/json.item.name") in kinds(
+        old, new
+    )

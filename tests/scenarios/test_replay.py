@@ -85,7 +85,7 @@ async def test_fifty_concurrent_verifications_make_one_server(
     [step] = [s for s in result.steps if "concurrency" in s.detail]
     concurrency = step.detail["concurrency"]
     assert concurrency["statuses"] == {"200": 50}
-    assert concurrency["gateway_lookups"] == 50  # all raced past the fast path
+    assert concurrency["gateway_lookups"] > 1  # they really raced past the "already recorded?"
     assert concurrency["distinct_servers_returned"] == 1
     assert (concurrency["payments_recorded"], concurrency["servers_recorded"]) == (1, 1)
 

@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -132,3 +133,22 @@ def test_db_up_seeds_the_scenarios_given_state(pg_server: PgServer) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_a_malformed_scenario_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    package = tmp_path / "incidents"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "late_night.py").write_text(
+        "from harness.scenarios import Given, Scenario, Step\n"
+        "async def act(ctx): ...\n"
+        "SCENARIO = Scenario(id='late-night', date='2025-02-30', title='t', severity='high',\n"
+        "    description='d', report='r', given=Given(summary='s'), when=[Step('s', act)])\n"
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.harness]\nscenarios = "incidents"\n')
+    proc = harness("replay", "all", "--config", str(tmp_path / "pyproject.toml"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "harness: error: incidents/late_night.py: scenario 'late-night': "
+        "date '2025-02-30' is not a date (YYYY-MM-DD)"
+    )
