@@ -75,3 +75,31 @@ def test_release_check_cli_json() -> None:
     doc = json.loads(proc.stdout)
     assert doc["gate"] == "release-check" and doc["ok"] is True
     assert doc["metrics"]["checked"] == doc["metrics"]["items"] == 6
+
+
+@pytest.mark.slow
+def test_release_check_fails_naming_the_item_with_the_incident_bug_injected() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli.main",
+            "release-check",
+            "--inject",
+            "wrong-plan-model",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["injected"]["id"] == "wrong-plan-model"
+    failed = [f["object"] for f in doc["findings"]]
+    assert failed[0] == "server-in-database"
+    items = {i["id"]: i["ok"] for i in doc["details"]["items"]}
+    assert items["small-payment"] is True  # the payment "succeeded", as in the incident
