@@ -115,7 +115,7 @@ def run_stateful(
         try:
             hypothesis.seed(seed)(test)()
         except Exception as exc:  # noqa: BLE001 — the session recorded the call; next identity
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            first = (str(exc).strip().splitlines() or [""])[0]
             incomplete[f"stateful as {identity.name}"] = f"stopped: {type(exc).__name__}: {first}"
     return incomplete
 

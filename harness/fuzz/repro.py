@@ -151,7 +151,6 @@ class FailureRecord:
     """One distinct failure: the first call that showed it, and how often it was seen."""
 
     check: str
-    kind: str
     message: str
     operation: str
     identity: str
@@ -170,7 +169,6 @@ class FailureRecord:
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
-            "kind": self.kind,
             "severity": self.severity,
             "operation": self.operation,
             "identity": self.identity,

@@ -187,7 +187,6 @@ class FuzzSession:
         log.info("fuzz.failure", check=problem.check, operation=label, message=problem.message)
         self.failures[key] = FailureRecord(
             check=problem.check,
-            kind=problem.check,
             message=problem.message,
             operation=label,
             identity=identity.name,
@@ -204,14 +203,13 @@ class FuzzSession:
 
     def record_error(self, case: Case[Any], identity: Identity, phase: str, exc: Exception) -> None:
         label = f"{case.method.upper()} {case.path}"
-        message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        message = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
         key = ("request_error", label, type(exc).__name__)
         if key in self.failures:
             self.failures[key].occurrences += 1
             return
         self.failures[key] = FailureRecord(
             check="request_error",
-            kind="request_error",
             message=f"the call did not complete: {message}",
             operation=label,
             identity=identity.name,

@@ -87,7 +87,6 @@ def test_failures_are_written_as_markdown_and_json(tmp_path: Path) -> None:
     )
     record = FailureRecord(
         check="forged_signature_refused",
-        kind="forged_signature_refused",
         message="verify accepted a forged signature",
         operation="POST /api/v1/payments/verify",
         identity="user",
