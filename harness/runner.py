@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from harness.config import HarnessConfig
@@ -21,6 +22,11 @@ class RunContext:
     config: HarnessConfig
     workspace: Workspace
     memo: dict[str, Any] = field(default_factory=dict)  # results shared between gates
+    report_dir: Path | None = None  # where gates may write files (default: config.report_dir)
+
+    @property
+    def reports(self) -> Path:
+        return self.report_dir or (self.config.root / self.config.report_dir)
 
 
 GateFn = Callable[[RunContext], GateResult]

@@ -53,7 +53,9 @@ def run(
         workspace_cm = open_workspace(cfg, db)
         workspace = workspace_cm.__enter__()
     try:
-        result = run_gates(RunContext(cfg, workspace), names, progress=progress)
+        result = run_gates(
+            RunContext(cfg, workspace, report_dir=directory), names, progress=progress
+        )
     finally:
         workspace_cm.__exit__(None, None, None)
     files = write_run_files(result, directory)

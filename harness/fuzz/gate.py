@@ -29,7 +29,7 @@ def gate_options(ctx: RunContext) -> FuzzOptions:
     return FuzzOptions(
         max_examples=_env_int("HARNESS_FUZZ_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES),
         seed=_env_int("HARNESS_FUZZ_SEED", 0),
-        report_dir=ctx.config.root / ctx.config.report_dir / GATE / "failures",
+        report_dir=ctx.reports / GATE / "failures",
     )
 
 
