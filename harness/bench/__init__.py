@@ -8,6 +8,7 @@ Layers (core only: returns typed results, never prints):
   replay on one raw psycopg connection (the floor), EXPLAIN of each statement;
 - ``history`` — bulk loading with COPY; ``targets`` — the system in process or over HTTP;
 - ``workload`` — what a project supplies (prepare, verify, load history), ``measure`` — timing
-  loops, ``suite`` — the whole bench, ``baseline`` — compare with a committed baseline,
-  ``gate`` — the quick bench of ``harness run``.
+  loops, ``suite`` — the whole bench, ``verdict`` — metrics, goals and findings,
+  ``baseline`` — compare with a committed baseline, ``gate`` — the quick bench of
+  ``harness run``.
 """

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import httpx
 import psycopg
@@ -382,47 +381,3 @@ async def _time_to_active(
         return [await time_to_active(target, workload, p) for p in prepared]
     finally:
         await target.reset_faults()
-
-
-def all_series(run: BenchRun) -> Sequence[Series]:
-    out: list[Series] = []
-    for size in run.sizes:
-        out.append(size.series)
-        if size.floor is not None:
-            out.append(size.floor)
-    if run.http is not None:
-        out.append(run.http)
-    return out
-
-
-def describe(run: BenchRun) -> dict[str, Any]:
-    """Everything a report needs, JSON-ready (the gate's ``details["bench"]``)."""
-    return {
-        "sizes": [
-            {
-                "rows": s.rows,
-                "load_s": round(s.load_s, 3),
-                "verify": s.series.to_dict(),
-                "floor": s.floor.to_dict() if s.floor else None,
-                "reference": s.reference.to_dict() if s.reference else None,
-                "plans_forced": s.plans_forced,
-                "plans": [p.to_dict() for p in s.plans],
-            }
-            for s in run.sizes
-        ],
-        "http": run.http.to_dict() if run.http else None,
-        "concurrency": [b.to_dict() for b in run.bursts],
-        "time_to_active": {
-            "provider_latency_s": run.options.provider_latency_s,
-            "samples": [
-                {
-                    "verify_ms": round(a.verify_ms, 3),
-                    "active_ms": round(a.active_ms, 3) if a.active_ms is not None else None,
-                    "status": a.status,
-                    "error": a.error,
-                }
-                for a in run.active
-            ],
-        },
-        "statements": [s.short(400) for s in (run.base.statements if run.base else [])],
-    }

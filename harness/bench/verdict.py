@@ -15,7 +15,7 @@ from typing import Any
 from harness.bench.measure import Series
 from harness.bench.server_timing import phase_medians
 from harness.bench.stats import percentile, ratio
-from harness.bench.suite import BenchRun, describe
+from harness.bench.suite import BenchRun
 from harness.results import Finding, GateResult
 
 
@@ -182,3 +182,36 @@ def gate_result(run: BenchRun, *, gate: str = "bench") -> GateResult:
     result.findings = [*run.findings, *failure_findings(run), *budget_findings(run)]
     result.details = {"bench": {**describe(run), "goals": [g.to_dict() for g in goal_list]}}
     return result
+
+
+def describe(run: BenchRun) -> dict[str, Any]:
+    """Everything a report needs, JSON-ready (the gate's ``details["bench"]``)."""
+    return {
+        "sizes": [
+            {
+                "rows": s.rows,
+                "load_s": round(s.load_s, 3),
+                "verify": s.series.to_dict(),
+                "floor": s.floor.to_dict() if s.floor else None,
+                "reference": s.reference.to_dict() if s.reference else None,
+                "plans_forced": s.plans_forced,
+                "plans": [p.to_dict() for p in s.plans],
+            }
+            for s in run.sizes
+        ],
+        "http": run.http.to_dict() if run.http else None,
+        "concurrency": [b.to_dict() for b in run.bursts],
+        "time_to_active": {
+            "provider_latency_s": run.options.provider_latency_s,
+            "samples": [
+                {
+                    "verify_ms": round(a.verify_ms, 3),
+                    "active_ms": round(a.active_ms, 3) if a.active_ms is not None else None,
+                    "status": a.status,
+                    "error": a.error,
+                }
+                for a in run.active
+            ],
+        },
+        "statements": [s.short(400) for s in (run.base.statements if run.base else [])],
+    }
