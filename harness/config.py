@@ -67,6 +67,8 @@ class HarnessConfig(BaseModel):
     recover: str | None = None
     # the fuzzer's hook: identities, cross-user data, domain checks (harness.fuzz.FuzzContract)
     fuzz: str | None = None
+    # the benchmark's workload hook (harness.bench.workload); None = benchmarks.workload:workload
+    bench: str | None = None
 
     @property
     def alembic_ini_path(self) -> Path:

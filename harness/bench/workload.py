@@ -83,7 +83,7 @@ class Workload(Protocol):
 
 
 def load_workload(config: HarnessConfig) -> Workload:
-    ref = getattr(config, "bench", None) or DEFAULT_WORKLOAD
+    ref = config.bench or DEFAULT_WORKLOAD
     ensure_on_path(config.root)
     obj = load_object(ref, what="bench workload")
     workload = obj() if isinstance(obj, type) else obj

@@ -71,10 +71,12 @@ def project_paths(config: HarnessConfig) -> list[str]:
         config.smoke,
         config.mutants,
         config.recover,
+        config.fuzz,
+        config.release_checklist,
         *config.models,
         *config.fakes.values(),
     ]
-    bench = getattr(config, "bench", None)
+    bench = config.bench
     if bench is None:
         from harness.bench.workload import DEFAULT_WORKLOAD
 
