@@ -49,7 +49,7 @@ DbOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="output format")]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="pyproject.toml holding [tool.harness] (default: nearest)"),
+    typer.Option("--config", help="pyproject.toml holding \\[tool.harness] (default: nearest)"),
 ]
 
 
