@@ -6,7 +6,7 @@ INVARIANTS = [
     Invariant(
         id="sale-amount-matches-price",
         severity="error",
-        title="every sale is charged price × quantity",
+        title="every sale is charged price times quantity",
         explanation=(
             "A sale whose amount differs from the book's price times the quantity means money "
             "was taken that the catalogue does not justify."

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
-
 from bookshop.models.book import Base
+from sqlalchemy import create_engine, pool
 
 config = context.config
 url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
