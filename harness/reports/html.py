@@ -12,6 +12,12 @@ def render_html(run: RunResult) -> str:
         loader=PackageLoader("harness.reports", "templates"),
         autoescape=select_autoescape(["html"]),
     )
+    from harness.reports.gate_views import GATE_DESCRIPTIONS, detail_table
     from harness.reports.timing import timing_views
 
-    return env.get_template("report.html.j2").render(run=run, timing=timing_views(run))
+    return env.get_template("report.html.j2").render(
+        run=run,
+        timing=timing_views(run),
+        descriptions=GATE_DESCRIPTIONS,
+        detail_table=detail_table,
+    )

@@ -67,7 +67,16 @@ def sample_run() -> RunResult:
         ],
         metrics={"tables": 7, "gate_s": 0.4},
     )
-    smoke = GateResult(gate="smoke", metrics={"steps": 8, "gate_s": 1.9})
+    smoke = GateResult(
+        gate="smoke",
+        metrics={"steps": 2, "gate_s": 1.9},
+        details={
+            "steps": [
+                {"name": "register", "ok": True, "duration_ms": 12.5, "error": None},
+                {"name": "verify", "ok": True, "duration_ms": 30.1, "error": None},
+            ]
+        },
+    )
     return RunResult(gates=[schema, smoke], metrics={"duration_s": 2.3, "postgres_version": "18.6"})
 
 
@@ -79,6 +88,9 @@ def test_report_renders_with_sections_and_no_console_errors(browser: str, tmp_pa
         assert anchor in dom
     assert "hosting_plans" in dom and "missing_table" in dom
     assert "some gates failed" in dom
+    assert "This page reports one" in dom  # the page explains itself
+    assert "Every mapped ORM class" in dom  # each gate says what it checks
+    assert "register" in dom and "30.1 ms" in dom  # and what it ran
     assert {f.name for f in files} == {"results.json", "summary.md", "junit.xml", "report.html"}
 
 
