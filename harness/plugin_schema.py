@@ -82,21 +82,15 @@ def _run_contract(config: pytest.Config, hconfig: HarnessConfig) -> ContractRun:
     try:
         with open_server(spec) as server:
             factory = DatabaseFactory(server)
-            clone = factory.clone(factory.template(hconfig))
-            try:
+            with factory.temporary_clone(factory.template(hconfig)) as clone:
                 run.schema = check_schema(clone.url, hconfig.models, hconfig.allowlist_path)
-            finally:
-                factory.drop(clone.name)
-            empty = factory.create_empty()
-            try:
+            with factory.temporary_empty() as empty:
                 run.migrations = check_migrations(
                     hconfig.alembic_ini_path,
                     empty.url,
                     hconfig.models,
                     allowlist_path=hconfig.allowlist_path,
                 )
-            finally:
-                factory.drop(empty.name)
     except HarnessError as exc:
         run.error = str(exc)
     return run

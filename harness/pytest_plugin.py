@@ -76,21 +76,15 @@ def migrated_template(db_factory: DatabaseFactory, harness_config: HarnessConfig
 @pytest.fixture
 def fresh_db(db_factory: DatabaseFactory, migrated_template: str) -> Iterator[ClonedDatabase]:
     """A freshly migrated database of its own, dropped after the test."""
-    clone = db_factory.clone(migrated_template)
-    try:
+    with db_factory.temporary_clone(migrated_template) as clone:
         yield clone
-    finally:
-        db_factory.drop(clone.name)
 
 
 @pytest.fixture
 def empty_db(db_factory: DatabaseFactory) -> Iterator[ClonedDatabase]:
     """An empty database (no migrations applied), dropped after the test."""
-    database = db_factory.create_empty()
-    try:
+    with db_factory.temporary_empty() as database:
         yield database
-    finally:
-        db_factory.drop(database.name)
 
 
 @pytest.fixture

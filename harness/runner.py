@@ -69,16 +69,13 @@ def _schema(ctx: RunContext) -> GateResult:
 def _migrations(ctx: RunContext) -> GateResult:
     from harness.schema import check_migrations
 
-    empty = ctx.workspace.factory.create_empty()
-    try:
+    with ctx.workspace.factory.temporary_empty() as empty:
         return check_migrations(
             ctx.config.alembic_ini_path,
             empty.url,
             ctx.config.models,
             allowlist_path=ctx.config.allowlist_path,
         )
-    finally:
-        ctx.workspace.factory.drop(empty.name)
 
 
 def _bench(ctx: RunContext) -> GateResult:

@@ -30,9 +30,5 @@ def open_workspace(config: HarnessConfig, db: str | None) -> Iterator[Workspace]
 
 @contextmanager
 def fresh_database(workspace: Workspace, *, keep: bool = False) -> Iterator[ClonedDatabase]:
-    clone = workspace.clone()
-    try:
+    with workspace.factory.temporary_clone(workspace.template, keep=keep) as clone:
         yield clone
-    finally:
-        if not keep:
-            workspace.factory.drop(clone.name)

@@ -62,15 +62,10 @@ def run_schema_check(
 
 
 def run_migrations_check(cfg: HarnessConfig, db: str | None, allowlist: Path | None) -> GateResult:
-    with open_server(db) as server:
-        factory = DatabaseFactory(server)
-        empty = factory.create_empty()
-        try:
-            return check_migrations(
-                cfg.alembic_ini_path, empty.url, cfg.models, allowlist_path=allowlist
-            )
-        finally:
-            factory.drop(empty.name)
+    with open_server(db) as server, DatabaseFactory(server).temporary_empty() as empty:
+        return check_migrations(
+            cfg.alembic_ini_path, empty.url, cfg.models, allowlist_path=allowlist
+        )
 
 
 @schema_app.command("check")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +126,25 @@ class DatabaseFactory:
             else:
                 raise DatabaseUnavailable(f"template {template} stayed busy; could not clone it")
         return ClonedDatabase(name, self.server.url_for(name), time.perf_counter() - started)
+
+    @contextmanager
+    def temporary_clone(self, template: str, *, keep: bool = False) -> Iterator[ClonedDatabase]:
+        """A clone of ``template`` for the block, dropped after it (unless ``keep``)."""
+        clone = self.clone(template)
+        try:
+            yield clone
+        finally:
+            if not keep:
+                self.drop(clone.name)
+
+    @contextmanager
+    def temporary_empty(self) -> Iterator[ClonedDatabase]:
+        """An empty database for the block, dropped after it."""
+        database = self.create_empty()
+        try:
+            yield database
+        finally:
+            self.drop(database.name)
 
     def drop(self, name: str) -> None:
         with self._admin() as conn:

@@ -47,21 +47,15 @@ def schema_template(server_factory: DatabaseFactory, harness_config: HarnessConf
 @pytest.fixture
 def migrated_db(server_factory: DatabaseFactory, schema_template: str) -> Iterator[ClonedDatabase]:
     """A clone of the reference app's migrated database, dropped after the test."""
-    clone = server_factory.clone(schema_template)
-    try:
+    with server_factory.temporary_clone(schema_template) as clone:
         yield clone
-    finally:
-        server_factory.drop(clone.name)
 
 
 @pytest.fixture
 def blank_db(server_factory: DatabaseFactory) -> Iterator[ClonedDatabase]:
     """An empty database on the same server, dropped after the test."""
-    database = server_factory.create_empty()
-    try:
+    with server_factory.temporary_empty() as database:
         yield database
-    finally:
-        server_factory.drop(database.name)
 
 
 def execute(url: str, *statements: str) -> None:
