@@ -29,10 +29,19 @@ def pending_after_commit(session: AsyncSession) -> int:
     return len(session.info.get(_KEY, []))
 
 
-def run_after_commit(session: AsyncSession) -> None:
+def take_after_commit(session: AsyncSession) -> list[Callback]:
+    """The registered callbacks, removed from the session (to run later, once committed)."""
     callbacks: list[Callback] = session.info.pop(_KEY, [])
+    return callbacks
+
+
+def run_callbacks(callbacks: list[Callback]) -> None:
     for callback in callbacks:
         callback()
+
+
+def run_after_commit(session: AsyncSession) -> None:
+    run_callbacks(take_after_commit(session))
 
 
 def discard_after_commit(session: AsyncSession) -> None:

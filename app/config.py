@@ -13,6 +13,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 40
     db_statement_timeout_ms: int = 15_000
+    db_ping_idle_s: float = Field(
+        default=10.0, description="ping a pooled connection at checkout after this long idle"
+    )
+    db_pool_recycle_s: int = Field(default=1800, description="replace connections this old")
 
     jwt_secret: SecretStr = SecretStr("dev-only-jwt-secret-change-me-0123456789")
     jwt_algorithm: str = "HS256"

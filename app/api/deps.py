@@ -1,10 +1,17 @@
 """Typed dependencies. Routes read like sentences: ``session: SessionDep, user: CurrentUser``.
 
+Every dependency is ``async def``, even the trivial ones: FastAPI runs a plain ``def``
+dependency in AnyIO's threadpool, a thread hand-off per dependency per request. And each reads
+the app's resources from the request itself rather than through ``ResourcesDep``: every
+sub-dependency is one more node for FastAPI to solve on every request, cached or not.
+
 ``SessionDep`` owns the request's one transaction. It is declared with ``scope="function"``, so
 its exit runs when the route returns and *before* the response is sent (FastAPI ≥ 0.121): a
 2xx answer means the transaction is committed. On an exception the session is closed without
 commit (rolled back) — except ``CommitThenRaise`` errors, which are committed and re-raised.
-After-commit callbacks (``app.after_commit``) run only after a successful commit.
+After-commit callbacks (``app.after_commit``) run only after a successful commit, once the
+session is closed: closing it yields to the event loop, and a worker woken before that would
+run its pass ahead of the rest of this request.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.after_commit import discard_after_commit, run_after_commit
+from app.after_commit import Callback, discard_after_commit, run_callbacks, take_after_commit
 from app.config import Settings
 from app.errors import (
     AdminRequired,
@@ -34,19 +41,12 @@ from app.services.provider import ProviderClient
 from app.worker import ProvisioningWaker
 
 
-def get_resources(request: Request) -> AppResources:
+def _resources(request: Request) -> AppResources:
     resources: AppResources = request.app.state.resources
     return resources
 
 
-ResourcesDep = Annotated[AppResources, Depends(get_resources)]
-
-
-def get_settings(resources: ResourcesDep) -> Settings:
-    return resources.settings
-
-
-def get_timing(request: Request) -> Timing:
+def _timing(request: Request) -> Timing:
     timing = getattr(request.state, "timing", None)
     if not isinstance(timing, Timing):
         timing = Timing()
@@ -54,45 +54,65 @@ def get_timing(request: Request) -> Timing:
     return timing
 
 
+async def get_resources(request: Request) -> AppResources:
+    return _resources(request)
+
+
+ResourcesDep = Annotated[AppResources, Depends(get_resources)]
+
+
+async def get_settings(request: Request) -> Settings:
+    return _resources(request).settings
+
+
+async def get_timing(request: Request) -> Timing:
+    return _timing(request)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TimingDep = Annotated[Timing, Depends(get_timing)]
 
 
-async def get_session(resources: ResourcesDep, timing: TimingDep) -> AsyncIterator[AsyncSession]:
-    async with resources.sessionmaker() as session:
-        try:
-            yield session
-            await _commit(session, timing)
-        except CommitThenRaise:
-            await _commit(session, timing)
-            raise
-        finally:
-            discard_after_commit(session)  # no-op after a commit: the callbacks already ran
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    timing = _timing(request)
+    committed: list[Callback] = []
+    try:
+        async with _resources(request).sessionmaker() as session:
+            try:
+                yield session
+                await _commit(session, timing, committed)
+            except CommitThenRaise:
+                await _commit(session, timing, committed)
+                raise
+            finally:
+                discard_after_commit(session)  # no-op after a commit: the callbacks were taken
+    finally:
+        run_callbacks(committed)  # empty unless the commit succeeded
 
 
-async def _commit(session: AsyncSession, timing: Timing) -> None:
+async def _commit(session: AsyncSession, timing: Timing, committed: list[Callback]) -> None:
     with timing.measure("commit"):
         await session.commit()
-    run_after_commit(session)
+    committed.extend(take_after_commit(session))
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_sessionmaker(resources: ResourcesDep) -> async_sessionmaker[AsyncSession]:
-    return resources.sessionmaker
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    return _resources(request).sessionmaker
 
 
-def get_gateway(resources: ResourcesDep) -> GatewayClient:
-    return resources.gateway
+async def get_gateway(request: Request) -> GatewayClient:
+    return _resources(request).gateway
 
 
-def get_provider(resources: ResourcesDep) -> ProviderClient:
-    return resources.provider
+async def get_provider(request: Request) -> ProviderClient:
+    return _resources(request).provider
 
 
-def get_waker(resources: ResourcesDep) -> ProvisioningWaker:
-    return resources.waker
+async def get_waker(request: Request) -> ProvisioningWaker:
+    return _resources(request).waker
 
 
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]

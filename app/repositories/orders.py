@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.models import Order, Server
 from app.repositories.base import Repository
+
+# The payment path's statements are built once: building a statement and computing its cache
+# key on every call costs more than the round trip it makes. Parameters are bound by name.
+_BY_GATEWAY_ORDER_ID = select(Order).where(Order.gateway_order_id == bindparam("gateway_order_id"))
+_BY_GATEWAY_ORDER_ID_FOR_USER = _BY_GATEWAY_ORDER_ID.where(Order.user_id == bindparam("user_id"))
+_MARK_PAID_IF_PAYABLE = (
+    update(Order)
+    .where(Order.id == bindparam("order_id"), Order.payment_status.not_in(("paid", "refunded")))
+    .values(payment_status="paid", order_status="processing", failure_reason=None)
+    .returning(Order)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 class OrderRepository(Repository):
@@ -26,7 +38,7 @@ class OrderRepository(Repository):
 
     async def get_by_gateway_order_id(self, gateway_order_id: str) -> Order | None:
         result = await self.session.execute(
-            select(Order).where(Order.gateway_order_id == gateway_order_id)
+            _BY_GATEWAY_ORDER_ID, {"gateway_order_id": gateway_order_id}
         )
         return result.scalar_one_or_none()
 
@@ -34,10 +46,18 @@ class OrderRepository(Repository):
         self, gateway_order_id: str, user_id: int
     ) -> Order | None:
         result = await self.session.execute(
-            select(Order).where(
-                Order.gateway_order_id == gateway_order_id, Order.user_id == user_id
-            )
+            _BY_GATEWAY_ORDER_ID_FOR_USER,
+            {"gateway_order_id": gateway_order_id, "user_id": user_id},
         )
+        return result.scalar_one_or_none()
+
+    async def mark_paid_if_payable(self, order_id: int) -> Order | None:
+        """Mark the order paid (``processing``, no failure reason) if it is payable — neither
+        paid nor refunded — in one statement that also locks the row until the transaction
+        ends. The updated order (the session's copy refreshed), or ``None`` when it is not
+        payable; then the row is *not* locked. A concurrent payer's lock is waited for, and the
+        condition rechecked on the row it committed."""
+        result = await self.session.execute(_MARK_PAID_IF_PAYABLE, {"order_id": order_id})
         return result.scalar_one_or_none()
 
     async def get_by_id_for_update(self, order_id: int) -> Order:

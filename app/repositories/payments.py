@@ -1,10 +1,19 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import Payment
 from app.repositories.base import Repository
+
+# Built once (see ``repositories.orders``); a Core INSERT on the table: no ORM object is needed.
+_INSERT_IF_ABSENT = (
+    insert(cast(Table, Payment.__table__))
+    .on_conflict_do_nothing(index_elements=[Payment.gateway_payment_id])
+    .returning(Payment.id)
+)
 
 
 class PaymentRepository(Repository):
@@ -26,19 +35,16 @@ class PaymentRepository(Repository):
         signature: str | None,
     ) -> int | None:
         """Record a payment once per gateway payment id; the new row id, or ``None``."""
-        statement = (
-            insert(Payment)
-            .values(
-                order_id=order_id,
-                gateway_payment_id=gateway_payment_id,
-                gateway_order_id=gateway_order_id,
-                amount_paise=amount_paise,
-                currency=currency,
-                status=status,
-                signature=signature,
-            )
-            .on_conflict_do_nothing(index_elements=[Payment.gateway_payment_id])
-            .returning(Payment.id)
+        result = await self.session.execute(
+            _INSERT_IF_ABSENT,
+            {
+                "order_id": order_id,
+                "gateway_payment_id": gateway_payment_id,
+                "gateway_order_id": gateway_order_id,
+                "amount_paise": amount_paise,
+                "currency": currency,
+                "status": status,
+                "signature": signature,
+            },
         )
-        result = await self.session.execute(statement)
         return result.scalar_one_or_none()

@@ -2,12 +2,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import Server
 from app.repositories.base import Repository
+
+_SERVERS = cast(Table, Server.__table__)
+
+# Built once (see ``repositories.orders``). A Core INSERT … RETURNING every column, loaded as
+# a ``Server`` by ``from_statement``: the same SQL as an ORM-enabled INSERT, with less Python.
+_INSERT_IF_ABSENT = select(Server).from_statement(
+    insert(_SERVERS)
+    .values(
+        user_id=bindparam("user_id"),
+        order_id=bindparam("order_id"),
+        plan_id=bindparam("plan_id"),
+        server_name=bindparam("server_name"),
+        plan_name=bindparam("plan_name"),
+        server_status="provisioning",
+        expires_at=bindparam("expires_at"),
+    )
+    .on_conflict_do_nothing(index_elements=[Server.order_id])
+    .returning(*_SERVERS.c)
+)
 
 
 class ServerRepository(Repository):
@@ -40,23 +60,20 @@ class ServerRepository(Repository):
         server_name: str,
         plan_name: str,
         expires_at: datetime,
-    ) -> int | None:
-        """One server per order, enforced by ``uq_servers_order_id``; new row id or ``None``."""
-        statement = (
-            insert(Server)
-            .values(
-                user_id=user_id,
-                order_id=order_id,
-                plan_id=plan_id,
-                server_name=server_name,
-                plan_name=plan_name,
-                server_status="provisioning",
-                expires_at=expires_at,
-            )
-            .on_conflict_do_nothing(index_elements=[Server.order_id])
-            .returning(Server.id)
+    ) -> Server | None:
+        """One server per order, enforced by ``uq_servers_order_id``: the new row (read back
+        with ``RETURNING``), or ``None`` when the order already has its server."""
+        result = await self.session.execute(
+            _INSERT_IF_ABSENT,
+            {
+                "user_id": user_id,
+                "order_id": order_id,
+                "plan_id": plan_id,
+                "server_name": server_name,
+                "plan_name": plan_name,
+                "expires_at": expires_at,
+            },
         )
-        result = await self.session.execute(statement)
         return result.scalar_one_or_none()
 
     async def claim_due_for_provisioning(self, limit: int) -> Sequence[Server]:

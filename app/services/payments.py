@@ -4,10 +4,12 @@ Verify: signature (constant time; a bad one writes nothing) → the caller's ord
 when this payment is already recorded → the gateway's view of the payment (captured, same
 order, same amount) → ``record_captured_payment`` in the request's one transaction.
 
-``record_captured_payment`` locks the order row (``FOR UPDATE``), records the payment once
-(``ON CONFLICT (gateway_payment_id) DO NOTHING``), marks the order paid and creates its one
-server (``ON CONFLICT (order_id) DO NOTHING``). Verify twice, concurrently, or racing the
-webhook: one payment, one server — by constraints and the row lock.
+``record_captured_payment`` locks the order row (``UPDATE … WHERE payable RETURNING``, or
+``FOR UPDATE`` when it is no longer payable), marks the order paid, records the payment once
+(``ON CONFLICT (gateway_payment_id) DO NOTHING``) and creates its one server (``ON CONFLICT
+(order_id) DO NOTHING``). Verify twice, concurrently, or racing the webhook: one payment, one
+server — by constraints and the row lock. The row lock is not held across the gateway call:
+the first lookup only reads, so a stalled gateway call blocks nobody else.
 
 Nothing on this path swallows an error: every failure is an explicit ``AppError`` that rolls
 the request back, except ``PlanNotFoundAfterPayment``, which commits the visible failed state
@@ -85,9 +87,34 @@ async def record_captured_payment(
     signature: str | None,
     settings: Settings,
 ) -> PaymentOutcome:
-    """Idempotently: payment row, order paid, the order's one server in ``provisioning``."""
-    order = await OrderRepository(session).get_by_id_for_update(order_id)
-    if order.payment_status == "paid":
+    """Idempotently: payment row, order paid, the order's one server in ``provisioning``.
+
+    The order row lock comes first. Usually it is taken by the statement that marks the order
+    paid while it is still payable (one round trip for lock, check and update); when that
+    statement matches nothing, the order is locked and reloaded as it is (paid or refunded).
+    """
+    orders = OrderRepository(session)
+    order = await orders.mark_paid_if_payable(order_id)
+    if order is not None:
+        await PaymentRepository(session).insert_if_absent(
+            order_id=order.id,
+            gateway_payment_id=payment.id,
+            gateway_order_id=payment.order_id,
+            amount_paise=payment.amount,
+            currency=payment.currency,
+            status=payment.status,
+            signature=signature,
+        )
+        log.info("payment.recorded", order_number=order.order_number, gateway_payment_id=payment.id)
+    else:
+        order = await orders.get_by_id_for_update(order_id)
+        if order.payment_status == "refunded":
+            raise OrderNotPayable(f"order {order.order_number} is refunded")
+        if order.payment_status != "paid":  # neither paid nor refunded a moment ago, now payable
+            raise OrderNotPayable(
+                f"order {order.order_number} changed to {order.payment_status} while it was "
+                "being paid; verify again"
+            )
         existing = await ServerRepository(session).get_by_order_id(order.id)
         if existing is not None:
             recorded = await PaymentRepository(session).get_by_gateway_payment_id(payment.id)
@@ -98,23 +125,6 @@ async def record_captured_payment(
                     gateway_payment_id=payment.id,
                 )
             return PaymentOutcome(order, existing, server_created=False)
-    elif order.payment_status == "refunded":
-        raise OrderNotPayable(f"order {order.order_number} is refunded")
-    else:
-        await PaymentRepository(session).insert_if_absent(
-            order_id=order.id,
-            gateway_payment_id=payment.id,
-            gateway_order_id=payment.order_id,
-            amount_paise=payment.amount,
-            currency=payment.currency,
-            status=payment.status,
-            signature=signature,
-        )
-        order.payment_status = "paid"
-        order.order_status = "processing"
-        order.failure_reason = None
-        await session.flush()
-        log.info("payment.recorded", order_number=order.order_number, gateway_payment_id=payment.id)
     server, created = await create_server_for_order(session, order, settings)
     return PaymentOutcome(order, server, server_created=created)
 

@@ -59,7 +59,7 @@ async def create_server_for_order(
         raise PlanNotFoundAfterPayment(order.order_number, order.plan_id)
     servers = ServerRepository(session)
     months = order.billing_cycle_months
-    new_id = await servers.insert_if_absent(
+    created = await servers.insert_if_absent(
         user_id=order.user_id,
         order_id=order.id,
         plan_id=plan.id,
@@ -67,21 +67,21 @@ async def create_server_for_order(
         plan_name=plan.name,
         expires_at=datetime.now(UTC) + timedelta(days=months * settings.server_term_days),
     )
-    server = await servers.get_by_order_id(order.id)
+    server = created if created is not None else await servers.get_by_order_id(order.id)
     if server is None:  # impossible under the order lock and uq_servers_order_id
         raise LookupError(f"server of order {order.order_number} vanished after insert")
     if order.order_status in ("pending", "failed") and server.server_status == "provisioning":
         order.order_status = "processing"
         order.failure_reason = None
         await session.flush()
-    if new_id is not None:
+    if created is not None:
         log.info(
             "provisioning.server_created",
             order_number=order.order_number,
             server_id=server.id,
             plan_name=plan.name,
         )
-    return server, new_id is not None
+    return server, created is not None
 
 
 @dataclass(frozen=True, slots=True)

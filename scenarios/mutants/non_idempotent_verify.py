@@ -18,15 +18,19 @@ MUTANT = Mutant(
         ),
         Replace(
             "app/services/payments.py",
-            anchor="""    order = await OrderRepository(session).get_by_id_for_update(order_id)
-    if order.payment_status == "paid":""",
+            anchor="""    order = await orders.mark_paid_if_payable(order_id)
+    if order is not None:
+""",
             replacement="""    order = await session.get(Order, order_id)
     assert order is not None
-    if False:""",
+    order.payment_status = "paid"
+    order.order_status = "processing"
+    if True:
+""",
         ),
         Replace(
             "app/repositories/servers.py",
-            anchor="""            .on_conflict_do_nothing(index_elements=[Server.order_id])
+            anchor="""    .on_conflict_do_nothing(index_elements=[Server.order_id])
 """,
             replacement="",
         ),

@@ -96,3 +96,24 @@ async def test_unexpected_errors_are_json_without_internals(app, db, fresh_db) -
     assert response.status_code == 500
     assert response.json() == {"detail": "internal server error", "code": "internal_error"}
     assert "plans" not in response.text and "SELECT" not in response.text
+
+
+async def test_after_commit_callbacks_run_once_the_connection_is_back(app, client) -> None:
+    """The worker is woken only after the session is closed (closing yields to the event loop:
+    a worker woken earlier would run its pass ahead of the rest of the request)."""
+    pool = app.state.resources.engine.sync_engine.pool
+    checked_out: list[int] = []
+
+    @app.post("/_test/write-and-wake")
+    async def write_and_wake(session: SessionDep) -> dict[str, str]:
+        from sqlalchemy import text
+
+        await session.execute(
+            text("INSERT INTO users (email, password_hash) VALUES ('woken@example.com', 'x')")
+        )
+        after_commit(session, lambda: checked_out.append(pool.checkedout()))
+        return {"ok": "yes"}
+
+    response = await client.post("/_test/write-and-wake")
+    assert response.status_code == 200
+    assert checked_out == [0]
