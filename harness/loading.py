@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from harness.errors import ConfigError
 
@@ -34,3 +35,30 @@ def load_object(ref: str, *, what: str = "object") -> Any:
     except AttributeError as exc:
         raise ConfigError(f"{what} {ref!r}: {module_name} has no attribute {attr!r}") from exc
     return obj
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
+
+
+def select_by_id(items: Sequence[T], selector: str | Sequence[str] | None, what: str) -> list[T]:
+    """``None``/``all``: every item; else the items with these ids (a comma-separated string
+    or a list), in the order asked. An unknown id is a ConfigError listing the known ones."""
+    if selector is None or selector == "all":
+        return list(items)
+    wanted = (
+        [s.strip() for s in selector.split(",") if s.strip()]
+        if isinstance(selector, str)
+        else list(selector)
+    )
+    by_id = {item.id: item for item in items}
+    unknown = [w for w in wanted if w not in by_id]
+    if unknown:
+        raise ConfigError(
+            f"unknown {what}(s) {', '.join(unknown)} (known: {', '.join(by_id) or 'none'})"
+        )
+    return [by_id[w] for w in wanted]

@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
+from harness.loading import select_by_id
 from harness.mutants.model import Mutant, MutantDefinitionError
 from harness.scenarios.loader import display_path, package_modules
 
@@ -44,18 +45,4 @@ def load_mutants(config: HarnessConfig) -> list[Mutant]:
 
 def find_mutants(config: HarnessConfig, selector: str | Sequence[str] | None) -> list[Mutant]:
     """``None``/``all``: every mutant; else those ids (comma-separated or a list)."""
-    mutants = load_mutants(config)
-    if selector is None or selector == "all":
-        return mutants
-    wanted = (
-        [s.strip() for s in selector.split(",") if s.strip()]
-        if isinstance(selector, str)
-        else list(selector)
-    )
-    by_id = {m.id: m for m in mutants}
-    unknown = [w for w in wanted if w not in by_id]
-    if unknown:
-        raise ConfigError(
-            f"unknown mutant(s) {', '.join(unknown)} (known: {', '.join(by_id) or 'none'})"
-        )
-    return [by_id[w] for w in wanted]
+    return select_by_id(load_mutants(config), selector, "mutant")

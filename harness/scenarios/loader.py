@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.loading import ensure_on_path
+from harness.loading import ensure_on_path, select_by_id
 from harness.scenarios.model import ExpectRows, Scenario, ScenarioDefinitionError
 
 
@@ -156,21 +156,7 @@ def load_scenarios(config: HarnessConfig) -> list[Scenario]:
 
 def find_scenarios(config: HarnessConfig, selector: str | Sequence[str] | None) -> list[Scenario]:
     """``all``/None: every scenario; else the scenarios with these ids (comma-separated ok)."""
-    scenarios = load_scenarios(config)
-    if selector is None or selector == "all":
-        return scenarios
-    wanted = (
-        [s.strip() for s in selector.split(",") if s.strip()]
-        if isinstance(selector, str)
-        else list(selector)
-    )
-    by_id = {s.id: s for s in scenarios}
-    unknown = [w for w in wanted if w not in by_id]
-    if unknown:
-        raise ConfigError(
-            f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(by_id) or 'none'})"
-        )
-    return [by_id[w] for w in wanted]
+    return select_by_id(load_scenarios(config), selector, "scenario")
 
 
 def forget_modules(prefix: str) -> None:
