@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from fixtures.factories import DEFAULT_PASSWORD, ModelFactory
 from fixtures.gateway_state import GatewayState, hmac_sha256_hex
 from harness.flow import expect, expect_status
-from harness.scenarios import FakesContext, ScenarioContext, SeedContext
+from harness.scenarios import FakesContext, Given, ScenarioContext, SeedContext, Step
 from harness.scenarios.model import StepFn
 from scenarios import ADMIN_EMAIL
 
@@ -253,3 +253,15 @@ FROM orders o LEFT JOIN servers s ON s.order_id = o.id
 WHERE o.payment_status = 'paid'
 GROUP BY o.order_number ORDER BY o.order_number
 """
+
+
+EMPTY_SHOP = Given(summary="an empty shop (the ops account only)", database=ops_only)
+
+
+def a_customer_pays() -> list[Step]:
+    """The prelude most scenarios share: a customer signs up, orders G.8GB for a month and
+    pays at the gateway's checkout (kept under ``ctx.vars["paid:order"]``)."""
+    return [
+        Step("a customer signs up", signs_up("customer")),
+        Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+    ]

@@ -9,13 +9,13 @@ for someone to look at, no server is handed out for the wrong amount.
 from __future__ import annotations
 
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
 from scenarios._support import (
+    EMPTY_SHOP,
     G8GB,
     G8GB_ONE_MONTH_PAISE,
     checkout,
     expect_refused,
-    ops_only,
     place_order,
     signs_up,
     verify,
@@ -46,7 +46,7 @@ SCENARIO = Scenario(
     severity="high",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
         Step("a customer signs up", signs_up("customer")),
         Step("orders G.8GB (₹2,643.20); the gateway captures ₹2,643.00", orders_and_pays_less),

@@ -15,8 +15,8 @@ import psycopg
 
 from harness.db.urls import to_sync
 from harness.flow import FlowError, expect, expect_status
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
-from scenarios._support import ops_only, orders_and_pays, signs_up, verifies, verify
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
+from scenarios._support import EMPTY_SHOP, a_customer_pays, verifies, verify
 
 WAITING_SERVER_INSERT = """
 SELECT pid, left(query, 60) AS query FROM pg_stat_activity
@@ -68,10 +68,9 @@ SCENARIO = Scenario(
     severity="high",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
-        Step("a customer signs up", signs_up("customer")),
-        Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+        *a_customer_pays(),
         Step("the connection is killed mid-verification", kill_connection_mid_verify),
         Step("verifies again", verifies("customer", "order"), budget_ms=1_000),
     ],

@@ -12,15 +12,14 @@ import json
 
 from fixtures.gateway_state import hmac_sha256_hex
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
 from scenarios._support import (
     API,
+    EMPTY_SHOP,
+    a_customer_pays,
     expect_refused,
     forge,
     gateway,
-    ops_only,
-    orders_and_pays,
-    signs_up,
     verifies,
     verify,
 )
@@ -57,10 +56,9 @@ SCENARIO = Scenario(
     severity="critical",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
-        Step("a customer signs up", signs_up("customer")),
-        Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+        *a_customer_pays(),
         Step("verifies with a forged signature", forged_verification, budget_ms=1_000),
         Step("a forged and a tampered webhook arrive", forged_webhook, budget_ms=1_000),
         Step("verifies with the genuine signature", verifies("customer", "order"), budget_ms=1_000),

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from harness.fakes import FaultSwitch
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
 from scenarios._support import (
     API,
+    EMPTY_SHOP,
     G8GB,
     SERVERS_PER_PAID_ORDER,
+    a_customer_pays,
     expect_refused,
     headers_of,
     one_server_per_order,
-    ops_only,
-    orders_and_pays,
-    signs_up,
     verifies,
     verify,
     worker_runs,
@@ -70,10 +69,9 @@ SCENARIO = Scenario(
     severity="high",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
-        Step("a customer signs up", signs_up("customer")),
-        Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+        *a_customer_pays(),
         Step(
             "verifies while the gateway times out",
             verify_during_timeout,

@@ -14,13 +14,13 @@ from typing import Any
 
 from fixtures.factories import CATALOGUE, CYCLE_DISCOUNT_PERCENT, price
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
 from scenarios._support import (
+    EMPTY_SHOP,
     SERVERS_PER_PAID_ORDER,
     checkout,
     expect_verified,
     one_server_per_order,
-    ops_only,
     place_order,
     signs_up,
     verify,
@@ -72,7 +72,7 @@ SCENARIO = Scenario(
     severity="high",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
         Step("a customer signs up", signs_up("customer")),
         Step("orders G.8GB and G.16GB for 1, 3, 6 and 12 months", orders_every_plan_and_cycle),

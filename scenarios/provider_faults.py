@@ -14,14 +14,13 @@ from typing import Any
 
 from harness.fakes import FaultSwitch
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
 from harness.scenarios.model import StepFn
 from scenarios._support import (
-    ops_only,
-    orders_and_pays,
+    EMPTY_SHOP,
+    a_customer_pays,
     run_worker,
     server_row,
-    signs_up,
     verifies,
 )
 
@@ -99,10 +98,9 @@ SCENARIOS = [
         severity="high",
         report="seeds/000_de0e13b463dd8ee8.txt",
         description=__doc__ or "",
-        given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+        given=EMPTY_SHOP,
         when=[
-            Step("a customer signs up", signs_up("customer")),
-            Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+            *a_customer_pays(),
             Step("verifies the payment", verifies("customer", "order"), budget_ms=1_000),
             Step(
                 "the worker runs while the provider answers 503",
@@ -135,10 +133,9 @@ SCENARIOS = [
         severity="high",
         report="seeds/000_de0e13b463dd8ee8.txt",
         description=__doc__ or "",
-        given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+        given=EMPTY_SHOP,
         when=[
-            Step("a customer signs up", signs_up("customer")),
-            Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+            *a_customer_pays(),
             Step("verifies the payment", verifies("customer", "order"), budget_ms=1_000),
             Step(
                 "attempt 1 while the provider answers 503",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from harness.fakes import FaultSwitch
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
-from scenarios._support import ops_only, orders_and_pays, run_worker, signs_up, verifies
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
+from scenarios._support import EMPTY_SHOP, a_customer_pays, run_worker, verifies
 
 PROVIDER_DELAY_S = 1.5  # stands for the report's 30 s
 VERIFY_BUDGET_MS = 500.0
@@ -32,10 +32,9 @@ SCENARIO = Scenario(
     severity="medium",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
-        Step("a customer signs up", signs_up("customer")),
-        Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+        *a_customer_pays(),
         Step(
             f"verifies while the provider takes {PROVIDER_DELAY_S:g} s per instance",
             verifies("customer", "order"),

@@ -12,16 +12,15 @@ import asyncio
 
 from harness.fakes import FaultSwitch
 from harness.flow import expect, expect_status
-from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
 from scenarios._support import (
     API,
+    EMPTY_SHOP,
     SERVERS_PER_PAID_ORDER,
+    a_customer_pays,
     expect_verified,
     gateway,
     one_server_per_order,
-    ops_only,
-    orders_and_pays,
-    signs_up,
     verify,
     worker_runs,
 )
@@ -66,10 +65,9 @@ SCENARIO = Scenario(
     severity="high",
     report="seeds/000_de0e13b463dd8ee8.txt",
     description=__doc__ or "",
-    given=Given(summary="an empty shop (the ops account only)", database=ops_only),
+    given=EMPTY_SHOP,
     when=[
-        Step("a customer signs up", signs_up("customer")),
-        Step("orders G.8GB for a month and pays", orders_and_pays("customer", "order")),
+        *a_customer_pays(),
         Step(
             "the verification and the webhook arrive together",
             verify_and_webhook_race,
