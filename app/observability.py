@@ -25,7 +25,7 @@ from app.config import Settings
 
 log = structlog.get_logger("app.request")
 
-PHASE_ORDER = ("signature", "gateway", "db", "commit")
+PHASE_ORDER = ("auth", "signature", "gateway", "db", "commit")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 

@@ -27,6 +27,8 @@ from starlette.datastructures import State
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from harness.asgi import call_asgi
+
 __all__ = [
     "CONTROL_PREFIX",
     "DEFAULT_TIMEOUT_S",
@@ -206,7 +208,6 @@ def mount_asgi(
     base = httpx.URL(base_url)
     prefix = base.path.rstrip("/")
     port = base.port or (443 if base.scheme == "https" else 80)
-    transport = httpx.ASGITransport(app=app)
 
     async def forward(request: httpx.Request) -> httpx.Response:
         path = request.url.path[len(prefix) :] or "/"
@@ -215,28 +216,30 @@ def mount_asgi(
             switch.take(path)
             raise httpx.ReadTimeout(f"fault injected: timeout on {path}", request=request)
         body = await request.aread()
-        inner = httpx.Request(
-            request.method,
-            request.url.copy_with(path=path),
-            headers=request.headers,
-            content=body,
-        )
         read_timeout = _read_timeout(request)
         try:
             async with asyncio.timeout(read_timeout):
-                response = await transport.handle_async_request(inner)
-                content = await response.aread()
+                answer = await call_asgi(
+                    app,
+                    request.method,
+                    path,
+                    query=request.url.query,
+                    headers=[(k.lower(), v) for k, v in request.headers.raw],
+                    body=body,
+                    scheme=base.scheme,
+                    server=(base.host, port),
+                )
         except TimeoutError as exc:
             raise httpx.ReadTimeout(
                 f"{request.method} {path} took longer than {read_timeout}s", request=request
             ) from exc
         headers = [
             (key, value)
-            for key, value in response.headers.multi_items()
-            if key.lower() not in ("content-length", "content-encoding", "transfer-encoding")
+            for key, value in answer.headers
+            if key.lower() not in (b"content-length", b"content-encoding", b"transfer-encoding")
         ]
         return httpx.Response(
-            response.status_code, headers=headers, content=content, request=request
+            answer.status, headers=headers, content=bytes(answer.body), request=request
         )
 
     path_pattern = rf"^{re.escape(prefix)}(/|$)"

@@ -124,13 +124,15 @@ bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/lo
 
 
 async def get_current_user(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     if credentials is None:
         raise NotAuthenticated()
-    return await auth_service.get_user_by_token(session, credentials.credentials, settings)
+    with _timing(request).measure("auth"):
+        return await auth_service.get_user_by_token(session, credentials.credentials, settings)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

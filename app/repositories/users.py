@@ -1,15 +1,21 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.models import User
 from app.repositories.base import Repository
 
+# Built once (see ``repositories.orders``). Every authenticated request runs it, in a fresh
+# session whose identity map is empty: ``session.get`` would look there first, then build
+# the same SELECT with more Python around it.
+_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
 
 class UserRepository(Repository):
     async def get_by_id(self, user_id: int) -> User | None:
-        return await self.session.get(User, user_id)
+        result = await self.session.execute(_BY_ID, {"user_id": user_id})
+        return result.scalar_one_or_none()
 
     async def get_by_email(self, email: str) -> User | None:
         result = await self.session.execute(select(User).where(User.email == email))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.bench.loop import loop_name
 from harness.errors import ConfigError
 from harness.results import Finding
 
@@ -40,6 +41,7 @@ def machine_info(postgres_version: str = "") -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "postgres": postgres_version,
+        "event_loop": loop_name(),
     }
 
 

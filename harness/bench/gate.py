@@ -11,10 +11,10 @@ the series stops as soon as that is certain. Budgets: ``HARNESS_BENCH_P50_BUDGET
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import TYPE_CHECKING
 
+from harness.bench import loop as bench_loop
 from harness.bench.suite import BenchOptions, Budget, run_bench
 from harness.bench.verdict import gate_result
 from harness.bench.workload import load_workload
@@ -70,7 +70,7 @@ def bench_gate(ctx: RunContext) -> GateResult:
             findings=[Finding(severity="warning", kind="bench_not_configured", message=str(exc))],
         )
     with fresh_database(ctx.workspace) as database:
-        run = asyncio.run(run_bench(ctx.config, [database.url], workload, options, http=False))
+        run = bench_loop.run(run_bench(ctx.config, [database.url], workload, options, http=False))
     result = gate_result(run)
     assert options.budget is not None
     result.metrics["budget_p50_ms"] = options.budget.p50_ms

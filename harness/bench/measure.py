@@ -149,6 +149,8 @@ async def measure_lanes(
                 await asyncio.sleep(pause_s)
             out.samples.append(await timed(lane.target, workload, lane.prepared[index]))
             if lane.after_each is not None:
+                if pause_s > 0:
+                    await asyncio.sleep(pause_s)
                 lane.after_each()
         if stop_when is not None and stop_when(series[0].samples):
             series[0].stopped_early = index + 1 < len(lanes[0].prepared)

@@ -1,7 +1,7 @@
 """The system under test, as the bench drives it: in process (ASGI) or over real HTTP.
 
 Both yield a :class:`Target`: HTTP clients for the app and each fake (base URLs set), and the
-database URL. In process, the app runs on ``httpx.ASGITransport`` with its lifespan (so its
+database URL. In process, the app runs with its lifespan (so its
 background worker runs), and its outbound calls reach the fakes through respx
 (:func:`harness.fakes.fake_services`), without sockets. Over HTTP, :func:`serve_system` runs
 the fakes and the app on loopback uvicorn servers, as ``harness serve`` does.
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
-import sys
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
 
+from harness.asgi import ASGICallTransport
 from harness.config import HarnessConfig
 from harness.errors import HarnessError
 from harness.fakes import FaultSwitch, fake_services
@@ -37,6 +36,8 @@ class Target:
     fakes: dict[str, httpx.AsyncClient]
     database_url: str
     secrets: dict[str, str] = field(default_factory=dict)
+    # in process: the app itself, which timed requests are handed to directly (no HTTP client)
+    asgi: Any = None
 
     async def set_fault(self, fake: str, switch: FaultSwitch) -> None:
         """Set a fake's fault switch (``harness.fakes``), e.g. a slow provider."""
@@ -118,7 +119,6 @@ async def asgi_targets(
     fakes = {name: build_fake(config, name, context) for name in FAKES}
     mounts = {context[f"{name}_url"]: fake for name, fake in fakes.items()}
     async with contextlib.AsyncExitStack() as stack:
-        stack.enter_context(_no_failed_sniffio_imports())
         stack.enter_context(fake_services(mounts))
         fake_clients = {
             name: await stack.enter_async_context(_client(fake, context[f"{name}_url"]))
@@ -129,7 +129,7 @@ async def asgi_targets(
             app = build_app(config, {**context, "database_url": url})
             await stack.enter_async_context(lifespan(app))
             client = await stack.enter_async_context(_client(app, ASGI_APP_URL))
-            targets.append(Target("asgi", client, fake_clients, url, _secrets(context)))
+            targets.append(Target("asgi", client, fake_clients, url, _secrets(context), app))
         yield targets
 
 
@@ -155,25 +155,8 @@ async def http_target(
         yield Target("http", client, fake_clients, database_url, _secrets(info.to_dict()))
 
 
-@contextlib.contextmanager
-def _no_failed_sniffio_imports() -> Iterator[None]:
-    """httpx's ASGITransport tries ``import sniffio`` on every request; without sniffio
-    installed each try is a failed import (a path search, ~0.2 ms), twice per in-process
-    verification (client → app, app → gateway fake) — bench overhead, not the app's. Marking
-    the module absent (``sys.modules[name] = None``) makes the import fail at once."""
-    if "sniffio" in sys.modules or importlib.util.find_spec("sniffio") is not None:
-        yield
-        return
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        if sys.modules.get("sniffio", 0) is None:
-            del sys.modules["sniffio"]
-
-
 def _client(app: Any, base_url: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app) if app is not None else None
+    transport = ASGICallTransport(app) if app is not None else None
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     return httpx.AsyncClient(
         transport=transport, base_url=base_url, timeout=CLIENT_TIMEOUT_S, limits=limits

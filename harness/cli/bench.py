@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from harness.bench import loop as bench_loop
 from harness.cli.common import (
     ConfigOption,
     DbOption,
@@ -95,7 +95,9 @@ def bench(
     try:
         with fresh_database(workspace) as small, fresh_database(workspace) as large:
             urls = [small.url, large.url] if len(options.sizes) > 1 else [small.url]
-            run = asyncio.run(run_bench(cfg, urls, workload, options, http=http, progress=progress))
+            run = bench_loop.run(
+                run_bench(cfg, urls, workload, options, http=http, progress=progress)
+            )
         version, kind = workspace.server.version, workspace.server.kind
     finally:
         workspace_cm.__exit__(None, None, None)

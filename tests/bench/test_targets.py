@@ -6,9 +6,12 @@ import asyncio
 import socket
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI, Request
 
-from harness.bench.targets import lifespan
+from harness.bench.targets import Target, lifespan
+from harness.bench.workload import Prepared, send
 from harness.errors import HarnessError
 from harness.system import bind_socket
 
@@ -76,14 +79,48 @@ def test_served_connections_disable_nagle() -> None:
     assert asyncio.run(scenario()) == 1
 
 
-def test_sniffio_is_not_searched_for_on_every_request() -> None:
-    import importlib.util
-    import sys
+def test_in_process_send_hands_the_request_to_the_app_itself() -> None:
+    """In process, a timed request goes straight to the app (no HTTP client in the timing):
+    method, path, query, JSON body and headers arrive as an HTTP client would send them."""
+    app = FastAPI()
 
-    from harness.bench.targets import _no_failed_sniffio_imports
+    @app.post("/api/verify")
+    async def verify(request: Request) -> dict[str, Any]:
+        return {
+            "json": await request.json(),
+            "query": dict(request.query_params),
+            "auth": request.headers.get("authorization"),
+            "type": request.headers.get("content-type"),
+        }
 
-    if importlib.util.find_spec("sniffio") is not None:
-        pytest.skip("sniffio is installed: its import is cached anyway")
-    with _no_failed_sniffio_imports(), pytest.raises(ImportError):
-        import sniffio  # noqa: F401
-    assert "sniffio" not in sys.modules
+    unused = httpx.AsyncClient(base_url="http://unused.invalid")
+    target = Target("asgi", unused, {}, "postgresql://unused", asgi=app)
+    prepared = Prepared(
+        "POST", "/api/verify?x=1", json={"order": "o1"}, headers={"Authorization": "Bearer t"}
+    )
+    response = asyncio.run(send(target, prepared))
+    assert response.status_code == 200
+    assert response.json() == {
+        "json": {"order": "o1"},
+        "query": {"x": "1"},
+        "auth": "Bearer t",
+        "type": "application/json",
+    }
+
+
+def test_the_bench_loop_is_uvloop_when_installed_and_named_in_machine_info() -> None:
+    from harness.bench import loop as bench_loop
+    from harness.bench.baseline import machine_info
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    module = bench_loop.run(loop_module())
+    name = bench_loop.loop_name()
+    assert machine_info()["event_loop"] == name
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        assert name == "asyncio" and module.startswith("asyncio")
+    else:
+        assert name.startswith("uvloop ") and module.startswith("uvloop")

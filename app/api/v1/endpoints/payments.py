@@ -69,7 +69,7 @@ async def verify_payment(
     timing: TimingDep,
     waker: WakerDep,
 ) -> PaymentResult:
-    timing.expect("signature", "gateway", "db", "commit")
+    timing.expect("auth", "signature", "gateway", "db", "commit")
     outcome = await payment_service.verify_payment(
         session,
         user_id=user.id,
