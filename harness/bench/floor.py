@@ -1,10 +1,15 @@
 """The floor: the statements a verification issues, replayed on one raw psycopg connection.
 
 Same SQL, same order, one transaction, fresh identities (a new pending order each time), no
-ORM, no HTTP, no event loop. Measured in the same run as the app, interleaved with it, so
-the ratio app/floor cancels machine speed (and a shared machine's load drift) out. Each
-replayed statement must touch as many rows as it did in the app (an UPDATE that matched
-nothing would make a flattering floor), else ``FloorMismatch``.
+ORM, no HTTP, no event loop. Measured in the same run as the app, interleaved with it, so the
+ratio app/floor cancels machine speed (and a shared machine's load drift) out. Each replayed
+statement must touch as many rows as it did in the app (an UPDATE that matched nothing would
+make a flattering floor), else ``FloorMismatch``.
+
+:class:`AsyncFloorReplayer` replays the same on an async psycopg connection on the app's own
+event loop: the distance between the two floors is what async I/O costs on this machine, and
+the app's distance to the async floor is what its own stack (ORM, framework, HTTP client,
+fakes) costs.
 """
 
 from __future__ import annotations
@@ -23,6 +28,18 @@ class FloorMismatch(HarnessError):
     """The replayed statements did not do the work the app's statements did."""
 
 
+Replay = list[tuple[CapturedStatement, Any]]
+
+
+def _for_identity(
+    statements: Sequence[CapturedStatement],
+    old_identity: Mapping[str, Any],
+    new_identity: Mapping[str, Any],
+) -> Replay:
+    mapping = identity_mapping(old_identity, new_identity)
+    return [(s, substitute(s.parameters, mapping)) for s in statements]
+
+
 def replay_once(
     conn: psycopg.Connection[Any],
     statements: Sequence[CapturedStatement],
@@ -30,8 +47,7 @@ def replay_once(
     new_identity: Mapping[str, Any],
 ) -> float:
     """Run ``statements`` for ``new_identity`` in one committed transaction; its ms."""
-    mapping = identity_mapping(old_identity, new_identity)
-    prepared = [(s, substitute(s.parameters, mapping)) for s in statements]
+    prepared = _for_identity(statements, old_identity, new_identity)
     started = time.perf_counter()
     with conn.cursor() as cur:
         for statement, params in prepared:
@@ -44,6 +60,26 @@ def replay_once(
     return (time.perf_counter() - started) * 1000
 
 
+async def replay_once_async(
+    conn: psycopg.AsyncConnection[Any],
+    statements: Sequence[CapturedStatement],
+    old_identity: Mapping[str, Any],
+    new_identity: Mapping[str, Any],
+) -> float:
+    """:func:`replay_once` on an async connection (on the running event loop)."""
+    prepared = _for_identity(statements, old_identity, new_identity)
+    started = time.perf_counter()
+    async with conn.cursor() as cur:
+        for statement, params in prepared:
+            if statement.executemany:
+                await cur.executemany(statement.sql, params)
+            else:
+                await cur.execute(statement.sql, params or None)
+            _check_rowcount(statement, cur.rowcount)
+    await conn.commit()
+    return (time.perf_counter() - started) * 1000
+
+
 def _check_rowcount(statement: CapturedStatement, rowcount: int) -> None:
     expected = statement.rowcount
     if expected >= 0 and rowcount != expected and not statement.executemany:
@@ -53,11 +89,9 @@ def _check_rowcount(statement: CapturedStatement, rowcount: int) -> None:
         )
 
 
-class FloorReplayer:
-    """Replays the captured statements for one fresh identity per :meth:`step`, on one
-    connection, so floor samples can be interleaved with the app's (load drift on a shared
-    machine then affects both alike). A mismatch stops the replays and is kept in ``error``.
-    """
+class _Replays:
+    """What both replayers share: the statements, the identities still to replay, the kept
+    timings and the first error (after which nothing more is replayed)."""
 
     def __init__(
         self,
@@ -74,7 +108,25 @@ class FloorReplayer:
         self.pending = list(fresh_identities)
         self.timings: list[float] = []
         self.error: str | None = None
-        self._conn: psycopg.Connection[Any] | None = None
+
+    def _next_identity(self, connected: bool) -> Mapping[str, Any] | None:
+        if not connected or not self.pending or self.error is not None:
+            return None
+        return self.pending.pop(0)
+
+    def _record(self, elapsed: float, keep: bool) -> float:
+        if keep:
+            self.timings.append(elapsed)
+        return elapsed
+
+
+class FloorReplayer(_Replays):
+    """Replays the captured statements for one fresh identity per :meth:`step`, on one
+    connection, so floor samples can be interleaved with the app's (load drift on a shared
+    machine then affects both alike). A mismatch stops the replays and is kept in ``error``.
+    """
+
+    _conn: psycopg.Connection[Any] | None = None
 
     def __enter__(self) -> FloorReplayer:
         self._conn = psycopg.connect(self.url)
@@ -88,18 +140,46 @@ class FloorReplayer:
     def step(self, *, keep: bool = True) -> float | None:
         """One replay (its ms, also kept in ``timings`` unless ``keep`` is false), or
         ``None`` when there is nothing left to replay or it has failed."""
-        if self._conn is None or not self.pending or self.error is not None:
+        identity = self._next_identity(self._conn is not None)
+        if identity is None or self._conn is None:
             return None
-        identity = self.pending.pop(0)
         try:
             elapsed = replay_once(self._conn, self.statements, self.old_identity, identity)
         except (FloorMismatch, psycopg.Error) as exc:
             self._conn.rollback()
             self.error = str(exc)
             return None
-        if keep:
-            self.timings.append(elapsed)
-        return elapsed
+        return self._record(elapsed, keep)
+
+
+class AsyncFloorReplayer(_Replays):
+    """:class:`FloorReplayer` on an async psycopg connection, on the running event loop:
+    ``async with``, ``await step()``."""
+
+    _conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def __aenter__(self) -> AsyncFloorReplayer:
+        self._conn = await psycopg.AsyncConnection.connect(self.url)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def step(self, *, keep: bool = True) -> float | None:
+        identity = self._next_identity(self._conn is not None)
+        if identity is None or self._conn is None:
+            return None
+        try:
+            elapsed = await replay_once_async(
+                self._conn, self.statements, self.old_identity, identity
+            )
+        except (FloorMismatch, psycopg.Error) as exc:
+            await self._conn.rollback()
+            self.error = str(exc)
+            return None
+        return self._record(elapsed, keep)
 
 
 def replay_floor(

@@ -48,6 +48,7 @@ def gate_options() -> BenchOptions:
         samples=50,
         warmup=5,
         floor_samples=30,
+        async_floor=False,
         pause_s=0.02,
         http_samples=0,
         concurrency=(),

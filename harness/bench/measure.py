@@ -8,6 +8,7 @@ the workload saw it land.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from harness.bench.server_timing import parse_server_timing, phase_medians
 from harness.bench.stats import Summary, summarize
 from harness.bench.targets import Target
 from harness.bench.workload import Prepared, Workload, send
+
+# What follows each timed request, outside its timing: a plain call or a coroutine function.
+AfterEach = Callable[[], object]
 
 
 @dataclass(slots=True)
@@ -103,14 +107,15 @@ async def measure_sequential(
     warmup: int = 0,
     pause_s: float = 0.0,
     stop_when: Callable[[list[Sample]], bool] | None = None,
-    after_each: Callable[[], object] | None = None,
+    after_each: Sequence[AfterEach] = (),
 ) -> Series:
     """One verification at a time; the first ``warmup`` are sent but not kept.
 
     ``pause_s`` is a quiet time before each request, so that the work a verification starts
     in the background (waking a worker) does not land in the next one's timing.
     ``stop_when(samples)`` ends the series early once its verdict is certain.
-    ``after_each()`` runs after each kept sample, outside its timing (e.g. a floor replay)."""
+    ``after_each`` run after each kept sample, outside its timing (e.g. floor replays), each
+    after the same ``pause_s`` as a request: what they time is timed in the same conditions."""
     for item in prepared[:warmup]:
         await timed(target, workload, item)
     lane = Lane(target, prepared[warmup:], name, rows, after_each)
@@ -126,7 +131,7 @@ class Lane:
     prepared: Sequence[Prepared]
     name: str
     rows: int
-    after_each: Callable[[], object] | None = None
+    after_each: Sequence[AfterEach] = ()
 
 
 async def measure_lanes(
@@ -148,10 +153,12 @@ async def measure_lanes(
             if pause_s > 0:
                 await asyncio.sleep(pause_s)
             out.samples.append(await timed(lane.target, workload, lane.prepared[index]))
-            if lane.after_each is not None:
+            for after in lane.after_each:
                 if pause_s > 0:
                     await asyncio.sleep(pause_s)
-                lane.after_each()
+                done = after()
+                if inspect.isawaitable(done):
+                    await done
         if stop_when is not None and stop_when(series[0].samples):
             series[0].stopped_early = index + 1 < len(lanes[0].prepared)
             break

@@ -20,16 +20,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import httpx
 import psycopg
 
 from harness.bench.capture import CapturedStatement
 from harness.bench.explain import PlanCheck, explain_all, seq_scan_findings
-from harness.bench.floor import FloorReplayer
+from harness.bench.floor import AsyncFloorReplayer, FloorReplayer
 from harness.bench.history import grow_history, move_sequences_past
 from harness.bench.measure import (
     ActiveTiming,
+    AfterEach,
     Burst,
     Lane,
     Sample,
@@ -89,6 +91,8 @@ class BenchOptions:
     samples: int = 200
     warmup: int = 20
     floor_samples: int = 200
+    # also replay the floor on an async connection on the app's loop (a diagnostic figure)
+    async_floor: bool = True
     pause_s: float = 0.02
     http_samples: int = 100
     concurrency: tuple[int, ...] = (1, 10, 50, 100, 200)
@@ -107,6 +111,8 @@ class SizeResult:
     load_s: float
     series: Series
     floor: Series | None = None
+    # the same SQL on an async psycopg connection, on the app's event loop
+    floor_async: Series | None = None
     plans: list[PlanCheck] = field(default_factory=list)
     plans_forced: bool = False
     statements: list[CapturedStatement] = field(default_factory=list)
@@ -269,6 +275,12 @@ async def _size(
     prepared = await _prepare(target, workload, options.warmup + 1 + options.samples)
     floor_warmup = min(FLOOR_WARMUP, options.floor_samples)
     for_floor = await _prepare(target, workload, floor_warmup + options.floor_samples)
+    async_floor = options.async_floor and bool(for_floor)
+    for_async_floor = (
+        await _prepare(target, workload, floor_warmup + options.floor_samples)
+        if async_floor
+        else []
+    )
     for_reference = await _prepare(reference, workload, options.samples) if reference else []
     warm, captured_with, measured = (
         prepared[: options.warmup],
@@ -279,14 +291,30 @@ async def _size(
     first, statements = await capture_one(target, workload, captured_with)
     size = SizeResult(rows, load_s, Series(f"verify@{rows}", target.kind, rows))
     size.statements = statements
-    with contextlib.ExitStack() as stack:
-        replayer = None
+    async with contextlib.AsyncExitStack() as stack:
+        replayer: FloorReplayer | None = None
+        async_replayer: AsyncFloorReplayer | None = None
+        after_each: list[AfterEach] = []
         if for_floor and statements and not first.error:
+            old, identities = await asyncio.to_thread(
+                _identities, target.database_url, workload, captured_with, for_floor
+            )
             replayer = stack.enter_context(
-                _replayer(target.database_url, workload, statements, captured_with, for_floor)
+                FloorReplayer(target.database_url, statements, old, identities)
             )
             for _ in range(floor_warmup):
                 replayer.step(keep=False)
+            after_each.append(replayer.step)
+            if for_async_floor:
+                _, async_identities = await asyncio.to_thread(
+                    _identities, target.database_url, workload, captured_with, for_async_floor
+                )
+                async_replayer = await stack.enter_async_context(
+                    AsyncFloorReplayer(target.database_url, statements, old, async_identities)
+                )
+                for _ in range(floor_warmup):
+                    await async_replayer.step(keep=False)
+                after_each.append(async_replayer.step)
         for settling in (target, reference):
             if settling is not None:
                 await _settle(settling, workload, run)
@@ -294,11 +322,13 @@ async def _size(
             await target.set_fault(
                 "provider", FaultSwitch(mode="slow", delay_s=options.verify_provider_latency_s)
             )
-        floor_step = replayer.step if replayer is not None else None
-        lanes = [Lane(target, measured, f"verify@{rows}", rows, floor_step)]
+        lanes = [Lane(target, measured, f"verify@{rows}", rows, after_each)]
         if reference is not None:
             lanes.append(Lane(reference, for_reference, f"reference@{rows}", base_rows_of(run)))
-        say(f"  {len(measured)} verifications, each followed by a raw-SQL floor replay")
+        floors = (
+            "raw-SQL floor replays (sync, async)" if async_replayer else "a raw-SQL floor replay"
+        )
+        say(f"  {len(measured)} verifications, each followed by {floors}")
         budget = options.budget
         measured_series = await measure_lanes(
             workload,
@@ -314,6 +344,15 @@ async def _size(
         size.floor = Series(f"floor@{rows}", "floor", rows, [Sample(ms) for ms in replayer.timings])
         if replayer.error:
             run.findings.append(_floor_unavailable(replayer.error))
+    if async_replayer is not None:
+        size.floor_async = Series(
+            f"floor_async@{rows}",
+            "floor_async",
+            rows,
+            [Sample(ms) for ms in async_replayer.timings],
+        )
+        if async_replayer.error:
+            run.findings.append(_floor_unavailable(async_replayer.error))
     if first.error:
         size.series.samples.insert(0, first)  # a failure of the captured one counts too
     forced = rows < options.natural_plans_from
@@ -346,20 +385,14 @@ async def _base_extras(
         run.active = await _time_to_active(target, workload, options, run)
 
 
-def _replayer(
-    url: str,
-    workload: Workload,
-    statements: list[CapturedStatement],
-    captured_with: Prepared,
-    fresh: list[Prepared],
-) -> FloorReplayer:
-    """The floor for this size: the captured verification's identity and fresh ones, read
-    before anything is timed. Replays run on the loop's thread on purpose: the app (and its
-    worker) is paused while the floor is timed, so nothing of it competes with the floor."""
+def _identities(
+    url: str, workload: Workload, captured_with: Prepared, fresh: list[Prepared]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The captured verification's identity and the fresh ones, read before anything is
+    timed. The sync floor's replays run on the loop's thread on purpose: the app (and its
+    worker) is paused while that floor is timed, so nothing of it competes with the floor."""
     with psycopg.connect(url) as conn:
-        old = workload.identity(conn, captured_with)
-        identities = [workload.identity(conn, p) for p in fresh]
-    return FloorReplayer(url, statements, old, identities)
+        return workload.identity(conn, captured_with), [workload.identity(conn, p) for p in fresh]
 
 
 def _floor_unavailable(error: str) -> Finding:

@@ -56,6 +56,10 @@ def metrics(run: BenchRun) -> dict[str, Any]:
             v, f = base.series.summary(), base.floor.summary()
             out["floor_ratio_p50"] = ratio(v.p50_ms, f.p50_ms)
             out["floor_ratio_p95"] = ratio(v.p95_ms, f.p95_ms)
+        out.update(_figures("floor_async", base.floor_async))
+        if base.floor_async is not None and base.floor_async.samples and base.series.samples:
+            v, a = base.series.summary(), base.floor_async.summary()
+            out["floor_async_ratio_p50"] = ratio(v.p50_ms, a.p50_ms)
     if base is not None and largest is not None and largest is not base and largest.series.samples:
         out["rows_largest"] = largest.rows
         out["largest_p50_ms"] = round(largest.series.summary().p50_ms, 3)
@@ -193,6 +197,7 @@ def describe(run: BenchRun) -> dict[str, Any]:
                 "load_s": round(s.load_s, 3),
                 "verify": s.series.to_dict(),
                 "floor": s.floor.to_dict() if s.floor else None,
+                "floor_async": s.floor_async.to_dict() if s.floor_async else None,
                 "reference": s.reference.to_dict() if s.reference else None,
                 "plans_forced": s.plans_forced,
                 "plans": [p.to_dict() for p in s.plans],

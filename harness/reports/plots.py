@@ -26,7 +26,12 @@ PHASE_COLOURS = {
     "commit": "#fdae6b",
     "other": "#bdbdbd",
 }
-SERIES_COLOURS = {"asgi": "#e6550d", "http": "#2b8cbe", "floor": "#31a354"}
+SERIES_COLOURS = {
+    "asgi": "#e6550d",
+    "http": "#2b8cbe",
+    "floor": "#31a354",
+    "floor_async": "#756bb1",
+}
 Details = Mapping[str, Any]
 
 
@@ -82,7 +87,7 @@ def _figure(width: float = 7.5, height: float = 3.6) -> Figure:
 
 
 def _series(details: Details) -> list[dict[str, Any]]:
-    """Base-size verify, HTTP and floor series that have raw latencies."""
+    """Base-size verify, HTTP and floor (sync, async) series that have raw latencies."""
     sizes = details.get("sizes") or []
     picked: list[dict[str, Any]] = []
     if sizes:
@@ -90,11 +95,17 @@ def _series(details: Details) -> list[dict[str, Any]]:
     picked.append(details.get("http") or {})
     if sizes:
         picked.append(sizes[0].get("floor") or {})
+        picked.append(sizes[0].get("floor_async") or {})
     return [s for s in picked if s.get("latencies_ms")]
 
 
 def _label(series: Mapping[str, Any]) -> str:
-    kind = {"asgi": "in process", "http": "over HTTP", "floor": "raw SQL floor"}
+    kind = {
+        "asgi": "in process",
+        "http": "over HTTP",
+        "floor": "raw SQL floor",
+        "floor_async": "raw SQL floor, async",
+    }
     return f"{kind.get(series.get('kind', ''), series.get('name', '?'))} ({series['rows']:,} rows)"
 
 

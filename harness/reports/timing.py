@@ -13,6 +13,11 @@ HEADLINES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("verify p50 / p95 / p99 (in process)", ("verify_p50_ms", "verify_p95_ms", "verify_p99_ms")),
     ("floor p50 / p95 (same SQL, raw psycopg)", ("floor_p50_ms", "floor_p95_ms")),
     ("ratio to the floor, p50 / p95", ("floor_ratio_p50", "floor_ratio_p95")),
+    (
+        "async floor p50 / p95 (same SQL, async psycopg on the app's loop)",
+        ("floor_async_p50_ms", "floor_async_p95_ms"),
+    ),
+    ("ratio to the async floor, p50", ("floor_async_ratio_p50",)),
     ("over HTTP p50 / p95 / p99", ("http_p50_ms", "http_p95_ms", "http_p99_ms")),
     ("p50 / p95 at the largest history", ("largest_p50_ms", "largest_p95_ms")),
     ("largest history (orders), load (s)", ("rows_largest", "history_load_s")),

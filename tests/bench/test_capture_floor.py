@@ -16,7 +16,7 @@ from harness.bench.capture import (
     identity_mapping,
     substitute,
 )
-from harness.bench.floor import FloorMismatch, replay_floor
+from harness.bench.floor import AsyncFloorReplayer, FloorMismatch, replay_floor
 from harness.db import ClonedDatabase
 
 
@@ -92,9 +92,8 @@ def _setup_orders(url: str) -> None:
         conn.execute("INSERT INTO floor_demo SELECT g, 'pending' FROM generate_series(1, 20) g")
 
 
-def test_floor_replays_with_fresh_ids_and_checks_rowcounts(fresh_db: ClonedDatabase) -> None:
-    _setup_orders(fresh_db.url)
-    statements = [
+def _pay_statements() -> list[CapturedStatement]:
+    return [
         CapturedStatement(
             "SELECT id FROM floor_demo WHERE id = %(id)s FOR UPDATE", {"id": 1}, rowcount=1
         ),
@@ -104,6 +103,11 @@ def test_floor_replays_with_fresh_ids_and_checks_rowcounts(fresh_db: ClonedDatab
             rowcount=1,
         ),
     ]
+
+
+def test_floor_replays_with_fresh_ids_and_checks_rowcounts(fresh_db: ClonedDatabase) -> None:
+    _setup_orders(fresh_db.url)
+    statements = _pay_statements()
     fresh = [{"order": i} for i in range(2, 12)]
     timings = replay_floor(fresh_db.url, statements, {"order": 1}, fresh, warmup=3)
     assert len(timings) == 7 and all(t > 0 for t in timings)
@@ -119,3 +123,29 @@ def test_floor_needs_statements(fresh_db: ClonedDatabase) -> None:
     identity: dict[str, Any] = {}
     with pytest.raises(FloorMismatch, match="no statements"):
         replay_floor(fresh_db.url, [], identity, [identity])
+
+
+def test_async_floor_replays_on_the_running_loop_and_stops_at_a_mismatch(
+    fresh_db: ClonedDatabase,
+) -> None:
+    _setup_orders(fresh_db.url)
+    fresh = [{"order": 2}, {"order": 3}, {"order": 2}, {"order": 4}]
+
+    async def scenario() -> tuple[list[float | None], AsyncFloorReplayer]:
+        replayer = AsyncFloorReplayer(fresh_db.url, _pay_statements(), {"order": 1}, fresh)
+        async with replayer:
+            steps = [await replayer.step(keep=False), await replayer.step()]
+            steps.append(await replayer.step())  # order 2 again: already paid, 0 rows
+            steps.append(await replayer.step())  # nothing more after an error
+        return steps, replayer
+
+    steps, replayer = asyncio.run(scenario())
+    assert steps[0] is not None and steps[1] is not None and steps[1] > 0
+    assert steps[2:] == [None, None]
+    assert len(replayer.timings) == 1  # the first was not kept
+    assert replayer.error is not None and "touched 0 row" in replayer.error
+    with psycopg.connect(fresh_db.url) as conn:
+        paid = conn.execute(
+            "SELECT array_agg(id ORDER BY id) FROM floor_demo WHERE status = 'paid'"
+        ).fetchone()
+    assert paid == ([2, 3],)  # the failed replay was rolled back; order 4 never replayed

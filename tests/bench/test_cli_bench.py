@@ -52,6 +52,9 @@ def test_regression_against_a_baseline_fails(
     for key in HEADLINE:
         assert isinstance(metrics[key], int | float), key
     assert metrics["rows_largest"] == 2000 and metrics["concurrency_errors"] == 0
+    # the async floor replays the same statements too: slower than the app it is not
+    assert metrics["floor_async_n"] > 0
+    assert metrics["floor_async_p50_ms"] < metrics["verify_p50_ms"]
     details = gate["details"]["bench"]
     assert [s["rows"] for s in details["sizes"]] == [1000, 2000]
     assert details["machine"]["cpus"] and details["comparison"]["fail_over_pct"] == 10

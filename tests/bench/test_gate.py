@@ -33,6 +33,7 @@ def test_reference_app_passes(harness_config: HarnessConfig, workspace: Workspac
     assert [f.kind for f in result.errors] == [], [f.message for f in result.errors]
     assert result.metrics["verify_n"] == 50
     assert result.metrics["floor_n"] > 0 and result.metrics["floor_ratio_p50"] > 0
+    assert "floor_async_n" not in result.metrics  # the quick gate skips the async floor
     assert result.metrics["seq_scans"] == 0 and result.metrics["statements_explained"] >= 5
     assert details["sizes"][0]["plans_forced"] is True
     # the captured verify path touches the three guarded tables and writes payment + server

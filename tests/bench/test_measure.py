@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -60,12 +61,24 @@ def test_lanes_take_turns_and_floor_steps_follow_their_lane() -> None:
     steps: list[str] = []
 
     def floor_step() -> None:
-        steps.append(recorder.seen[-1])
+        steps.append("sync after " + recorder.seen[-1])
 
-    lanes = [Lane(a, items(3), "A", 1000, floor_step), Lane(b, items(2), "B", 10)]
-    series = asyncio.run(measure_lanes(Checker(), lanes, pause_s=0.001))  # type: ignore[arg-type]
+    async def async_floor_step() -> None:
+        await asyncio.sleep(0)
+        steps.append("async after " + recorder.seen[-1])
+
+    lanes = [
+        Lane(a, items(3), "A", 1000, [floor_step, async_floor_step]),
+        Lane(b, items(2), "B", 10),
+    ]
+    started = time.perf_counter()
+    series = asyncio.run(measure_lanes(Checker(), lanes, pause_s=0.01))  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
     assert recorder.seen == ["a:/v0", "b:/v0", "a:/v1", "b:/v1", "a:/v2"]
-    assert steps == ["a:/v0", "a:/v1", "a:/v2"]  # right after each A sample, before B's
+    # right after each A sample, before B's; the async one awaited
+    assert steps == [f"{kind} after a:/v{i}" for i in range(3) for kind in ("sync", "async")]
+    # the same quiet pause before each request and before each after-step: 5 + 6 of them
+    assert elapsed >= 11 * 0.01
     assert [len(s.samples) for s in series] == [3, 2]
     assert [(s.name, s.rows) for s in series] == [("A", 1000), ("B", 10)]
 

@@ -40,6 +40,7 @@ def synthetic_run() -> BenchRun:
     for rows, centre in ((1_000, 8.0), (100_000, 8.6)):
         size = SizeResult(rows, 0.5, series(f"verify@{rows}", "asgi", rows, centre))
         size.floor = series(f"floor@{rows}", "floor", rows, 2.0)
+        size.floor_async = series(f"floor_async@{rows}", "floor_async", rows, 2.5)
         size.plans = [PlanCheck("SELECT … FROM orders WHERE gateway_order_id = …", [], ["uq"])]
         if rows > 1_000:
             size.reference = series(f"reference@{rows}", "asgi", 1_000, 8.2)
@@ -61,6 +62,10 @@ def test_metrics_and_goals(bench_gate: GateResult) -> None:
     for key in ("verify_p50_ms", "verify_p95_ms", "verify_p99_ms", "floor_p50_ms", "scaling_ratio"):
         assert isinstance(m[key], float), key
     assert m["floor_ratio_p50"] == pytest.approx(m["verify_p50_ms"] / m["floor_p50_ms"], rel=1e-3)
+    assert m["floor_async_ratio_p50"] == pytest.approx(
+        m["verify_p50_ms"] / m["floor_async_p50_ms"], rel=1e-3
+    )
+    assert m["floor_async_p50_ms"] > m["floor_p50_ms"]
     # the largest history against the smallest measured alongside it, not the earlier series
     assert m["scaling_ratio"] == pytest.approx(
         m["largest_p50_ms"] / m["reference_p50_ms"], rel=1e-3
