@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 from benchmarks.workload import workload as payment_workload
+from harness.bench import loop as bench_loop
 from harness.bench.history import grow_history, move_sequences_past
 from harness.bench.server_timing import phase_medians
 from harness.bench.stats import summarize
@@ -30,13 +31,16 @@ from harness.db import ClonedDatabase, DatabaseFactory
 T = TypeVar("T")
 BASE_ROWS = 1_000
 ROUNDS = int(os.environ.get("HARNESS_BENCH_ROUNDS", "200"))
+# quiet time before each timed verification or floor replay (see harness.bench.suite)
+PAUSE_S = 0.02
 LARGEST_ROWS = int(os.environ.get("HARNESS_BENCH_ROWS", "1000000"))
 
 
 @pytest.fixture(scope="session")
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """The one event loop every benchmark runs on."""
-    event_loop = asyncio.new_event_loop()
+    """The one event loop every benchmark runs on (uvloop when installed, as ``harness
+    bench``'s)."""
+    event_loop = bench_loop.new_event_loop()
     yield event_loop
     event_loop.run_until_complete(event_loop.shutdown_asyncgens())
     event_loop.close()
@@ -103,7 +107,7 @@ def http(
 
 
 def supply(
-    items: list[Prepared], loop: asyncio.AbstractEventLoop | None = None, pause_s: float = 0.02
+    items: list[Prepared], loop: asyncio.AbstractEventLoop | None = None, pause_s: float = PAUSE_S
 ) -> Callable[[], tuple[tuple[Prepared], dict[str, Any]]]:
     """A pedantic ``setup``: hands out the next prepared verification, outside the timing.
     With ``loop``, first lets it run ``pause_s`` (the previous verification's worker pass)."""

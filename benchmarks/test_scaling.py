@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.conftest import BASE_ROWS, LARGEST_ROWS, ROUNDS, hold, record
+from benchmarks.conftest import BASE_ROWS, LARGEST_ROWS, PAUSE_S, ROUNDS, hold, record
 from harness.bench.explain import explain_all, seq_scan_findings
 from harness.bench.history import grow_history, move_sequences_past
 from harness.bench.measure import capture_one, timed
@@ -27,7 +27,6 @@ from harness.db import ClonedDatabase, DatabaseFactory
 
 SIZES = sizes_for(LARGEST_ROWS)
 WARMUP = 10
-PAUSE_S = 0.02
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from benchmarks.conftest import ROUNDS, record, supply
+from benchmarks.conftest import PAUSE_S, ROUNDS, record, supply
 from harness.bench.capture import CapturedStatement
 from harness.bench.floor import replay_once
 from harness.bench.measure import capture_one, measure_burst, time_to_active, timed
@@ -77,9 +77,13 @@ def test_floor_raw_sql(
             replay_once(conn, sql, old, identity)
 
         queue = iter(fresh[WARMUP:])
-        benchmark.pedantic(
-            replay, setup=lambda: ((next(queue), statements), {}), rounds=ROUNDS, iterations=1
-        )
+
+        def setup() -> tuple[tuple[dict[str, Any], list[CapturedStatement]], dict[str, Any]]:
+            # the same quiet pause as before each verification (``supply``): equal conditions
+            loop.run_until_complete(asyncio.sleep(PAUSE_S))
+            return (next(queue), statements), {}
+
+        benchmark.pedantic(replay, setup=setup, rounds=ROUNDS, iterations=1)
     figures = record(benchmark)
     results["floor"] = figures
     if "verify" in results:

@@ -27,6 +27,12 @@ def loop_name() -> str:
     return f"uvloop {metadata.version('uvloop')}"
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new loop of the kind :func:`run` uses (for callers that drive a loop themselves)."""
+    factory = _uvloop_factory()
+    return factory() if factory is not None else asyncio.new_event_loop()
+
+
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(main)`` on the bench's loop."""
     with asyncio.Runner(loop_factory=_uvloop_factory()) as runner:
