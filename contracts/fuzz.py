@@ -4,15 +4,23 @@ it must never see, what money must never do, and the links that walk a purchase.
 * Identities: a customer (``user``) and an admin (``admin``, made one by ``admin_emails``).
 * Cross-user data: a third user, the *victim*, buys G.8GB before fuzzing starts; its email,
   order number, gateway ids and server name must never reach the customer.
-* Domain check: a payment verification with a forged signature is refused and records no
-  payment, whether it comes before the genuine verification or after it.
+* Domain checks: a payment verification with a forged signature is refused and records no
+  payment, whether it comes before the genuine verification or after it. Every generated
+  webhook body is also sent *correctly signed*, so the fuzz reaches the event handling behind
+  the signature check: it answers 200, 400 or 409, never 401 or 5xx. After each successful
+  verification the gateway's own ``payment.captured`` webhook for that payment arrives, twice
+  (a re-delivery): the order still has one payment and one server.
 * Links: plans → order → pay at the gateway's checkout (the fake, mounted at
   ``/_fakes/gateway``) → verify → the server, the order, the server list; admin orders → provision.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -22,6 +30,7 @@ API = "/api/v1"
 GATEWAY_MOUNT = "/_fakes/gateway"
 CHECKOUT = f"{GATEWAY_MOUNT}/v1/checkout/pay"
 VERIFY = f"{API}/payments/verify"
+WEBHOOK = f"{API}/payments/webhook"
 ORDERS = f"{API}/orders"
 ADMIN_EMAIL = "fuzz-admin@example.com"
 USER_EMAIL = "fuzz-user@example.com"
@@ -75,7 +84,12 @@ async def setup(env: FuzzEnv) -> FuzzSetup:
             }
         ),
         secrets=frozenset({jwt_secret, PASSWORD}),
-        notes={"victim_order": order["order_number"], "victim_server": server["server_name"]},
+        notes={
+            "victim_order": order["order_number"],
+            "victim_server": server["server_name"],
+            # to sign generated webhook bodies (already among the secrets no answer may carry)
+            "webhook_secret": env.app.state.settings.webhook_secret.get_secret_value(),
+        },
     )
 
 
@@ -128,6 +142,97 @@ def forged_signature_refused(call: CheckCall) -> None:
         raise AssertionError(
             f"POST {VERIFY} with a forged signature answered {answer.status_code} but recorded "
             f"payment {payment_id} ({before} → {after} rows)"
+        )
+
+
+def _signed(call: CheckCall, body: bytes) -> dict[str, str]:
+    secret = str(call.setup.notes["webhook_secret"]).encode()
+    signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Razorpay-Signature": signature}
+
+
+def _error_code(answer: httpx.Response) -> str:
+    try:
+        document = answer.json()
+    except ValueError:
+        return ""
+    error = document.get("error") if isinstance(document, dict) else None
+    return str(error.get("code", "")) if isinstance(error, dict) else ""
+
+
+def signed_webhook_reaches_the_handler(call: CheckCall) -> None:
+    """A generated webhook body, re-sent with a correct signature, is judged on its content:
+    processed, duplicate or ignored (200), not a usable event (400), refused for a business
+    reason (409). A 401 means a good signature was refused; a 5xx, that an event crashed."""
+    if call.operation != f"POST {WEBHOOK}" or not isinstance(call.case.body, dict):
+        return
+    body = json.dumps(call.case.body).encode()
+    headers = _signed(call, body)
+    event_id = {k.lower(): v for k, v in (call.case.headers or {}).items()}.get(
+        "x-razorpay-event-id"
+    )
+    if isinstance(event_id, str):
+        headers["X-Razorpay-Event-Id"] = event_id
+    answer = call.send("POST", WEBHOOK, content=body, headers=headers)
+    code = _error_code(answer)
+    if answer.status_code not in (200, 400, 409) or code.startswith("webhook_signature"):
+        raise AssertionError(
+            f"POST {WEBHOOK} with a correctly signed body answered {answer.status_code} "
+            f"{code}: {answer.text[:300]} (body: {body[:200]!r})"
+        )
+
+
+def _ack(answer: httpx.Response) -> str:
+    try:
+        document = answer.json()
+    except ValueError:
+        return ""
+    return str(document.get("status", "")) if isinstance(document, dict) else ""
+
+
+def webhook_after_verify_keeps_one_server(call: CheckCall) -> None:
+    """After a successful verification the gateway's ``payment.captured`` webhook for the same
+    payment arrives, then again (a re-delivery): both are accepted, and the order still has
+    exactly one payment and one server."""
+    if call.operation != f"POST {VERIFY}" or call.response.status_code != 200:
+        return
+    fields = call.case.body if isinstance(call.case.body, dict) else {}
+    payment_id = fields.get("razorpay_payment_id")
+    if not isinstance(payment_id, str):
+        return
+    delivery = call.send("GET", f"{GATEWAY_MOUNT}/_fake/webhooks/{quote(payment_id, safe='')}")
+    if delivery.status_code != 200:
+        raise AssertionError(
+            f"the fake gateway has no webhook for verified payment {payment_id}: "
+            f"{delivery.status_code} {delivery.text[:200]}"
+        )
+    event = delivery.json()
+    answers = [
+        call.send("POST", WEBHOOK, content=event["body"].encode(), headers=event["headers"])
+        for _ in range(2)
+    ]
+    statuses = [(a.status_code, _ack(a)) for a in answers]
+    # the first delivery may have come with an earlier verification of the same payment
+    if statuses[0] not in ((200, "processed"), (200, "duplicate")) or statuses[1] != (
+        200,
+        "duplicate",
+    ):
+        raise AssertionError(
+            f"payment.captured for verified payment {payment_id}, delivered twice, answered "
+            f"{statuses}; expected processed (or duplicate), then duplicate: "
+            f"{answers[0].text[:200]}"
+        )
+    sql = (
+        "SELECT (SELECT count(*) FROM payments p WHERE p.order_id = o.id), "
+        "(SELECT count(*) FROM servers s WHERE s.order_id = o.id) "
+        "FROM orders o JOIN payments pay ON pay.order_id = o.id "
+        "WHERE pay.gateway_payment_id = %s"
+    )
+    rows = call.query(sql, (payment_id,))
+    if rows != [(1, 1)]:
+        raise AssertionError(
+            f"after verify and two webhooks for payment {payment_id}, the order has "
+            f"(payments, servers) = {rows}, not [(1, 1)]"
         )
 
 
@@ -260,7 +365,11 @@ SCHEMATHESIS: dict[str, Any] = {
 
 CONTRACT = FuzzContract(
     setup=setup,
-    checks=(forged_signature_refused,),
+    checks=(
+        forged_signature_refused,
+        signed_webhook_reaches_the_handler,
+        webhook_after_verify_keeps_one_server,
+    ),
     settings_overrides={
         "admin_emails": [ADMIN_EMAIL],
         "argon2_time_cost": 1,

@@ -129,7 +129,9 @@ class AppPortal:
 
     async def _start(self) -> None:
         await self._lifespan.startup()
-        transport = httpx.ASGITransport(app=self.app)
+        # an exception that escapes the app is answered 500, as a server would: a domain
+        # check's follow-up request that crashes the app is then a finding, not an abort
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self._client = httpx.AsyncClient(
             transport=transport, base_url=self.base_url, timeout=self.timeout_s
         )

@@ -139,11 +139,15 @@ class FuzzSession:
                 send=self.send,
                 query=self.query,
             )
+            name = getattr(check, "__name__", type(check).__name__)
             try:
                 check(call)
             except AssertionError as exc:
-                name = getattr(check, "__name__", type(check).__name__)
                 problems.append(Problem(name, str(exc) or name))
+            except Exception as exc:  # noqa: BLE001 — a check that cannot finish is a finding
+                problems.append(
+                    Problem(name, f"the check could not finish: {type(exc).__name__}: {exc}")
+                )
         return problems
 
     # --- what domain checks may use ----------------------------------------------------
@@ -154,11 +158,17 @@ class FuzzSession:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """One more request to the system (the app, or a fake under a mount), in process."""
+        """One more request to the system (the app, or a fake under a mount), in process.
+        ``content``: the exact body bytes (e.g. a signed body), instead of ``json``."""
         request = httpx.Request(
-            method, self.portal.base_url + path, json=json, headers=dict(headers or {})
+            method,
+            self.portal.base_url + path,
+            json=json,
+            content=content,
+            headers=dict(headers or {}),
         )
         return self.portal.send(request)
 

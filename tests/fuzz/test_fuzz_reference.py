@@ -105,3 +105,62 @@ def test_a_swallowed_database_error_fails_the_fuzz(
     swallowed = [f for f in result.errors if f.kind == "swallowed_db_error"]
     assert swallowed and swallowed[0].object == "POST /api/v1/legacy/verify"
     assert swallowed[0].table == "plans"
+
+
+@pytest.fixture
+def webhook_crashes_on_signed_events() -> Iterator[None]:
+    """A correctly signed webhook crashes the handler; unsigned ones never get that far."""
+    import app.services.payments as payments
+
+    def parse_webhook(body: bytes) -> None:
+        raise RuntimeError("webhook parser blew up")
+
+    with mock.patch.object(payments, "parse_webhook", parse_webhook):
+        yield
+
+
+@pytest.fixture
+def webhook_not_deduplicated() -> Iterator[None]:
+    """Every webhook delivery is stored as new: a re-delivery is processed again."""
+    from app.repositories.webhook_events import WebhookEventRepository
+
+    async def insert_if_absent(self: WebhookEventRepository, **_: object) -> bool:
+        return True
+
+    with mock.patch.object(WebhookEventRepository, "insert_if_absent", insert_if_absent):
+        yield
+
+
+@pytest.mark.usefixtures("webhook_crashes_on_signed_events")
+def test_fuzzing_signs_webhook_bodies_to_reach_the_handler(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    result = fuzz(harness_config, fresh_db, tmp_path)
+    assert "signed_webhook_reaches_the_handler" in kinds(result)
+    crash = next(f for f in result.errors if f.kind == "signed_webhook_reaches_the_handler")
+    assert "correctly signed body answered 500" in crash.message
+
+
+@pytest.mark.usefixtures("webhook_not_deduplicated")
+def test_fuzzing_redelivers_the_webhook_of_a_verified_payment(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    result = fuzz(harness_config, fresh_db, tmp_path)
+    assert "webhook_after_verify_keeps_one_server" in kinds(result)
+    redelivered = next(
+        f for f in result.errors if f.kind == "webhook_after_verify_keeps_one_server"
+    )
+    assert "(200, 'processed')]" in redelivered.message
+
+
+def test_a_check_that_cannot_finish_is_a_finding_not_an_abort(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    config = harness_config.model_copy(update={"fuzz": "tests.fuzz.broken_check_contract:CONTRACT"})
+    options = FuzzOptions(max_examples=3, stateful=False, report_dir=tmp_path)
+    result = run_fuzz(config, fresh_db.url, options)
+    broken = [f for f in result.errors if f.kind == "check_that_breaks"]
+    assert broken and broken[0].object == "GET /api/v1/plans"
+    assert "could not finish: KeyError" in broken[0].message
+    assert not [f for f in result.findings if f.kind == "fuzz_incomplete"]
+    assert result.metrics["operations_exercised"] == result.metrics["operations"]
