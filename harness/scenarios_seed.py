@@ -1,7 +1,6 @@
-"""Seeding a database with a scenario's given state, for ``harness db up --scenario ID``.
-
-Only the database part of the given (``given.database``) is written: the fakes' state (e.g.
-payments captured at the gateway) lives in the fakes and has nothing to poke at here.
+"""A scenario's given state outside a replay: ``harness db up --scenario ID`` (the database
+part) and ``harness serve --scenario ID`` (the database and the fakes' state, e.g. payments
+already captured at the gateway). The replay runner applies the given the same way.
 """
 
 from __future__ import annotations
@@ -10,28 +9,36 @@ import asyncio
 
 from harness.config import HarnessConfig
 from harness.errors import HarnessError
-from harness.scenarios.context import SeedContext
+from harness.scenarios.given import apply_given
 from harness.scenarios.loader import find_scenarios
+from harness.scenarios.model import Scenario
 from harness.system import new_secrets
 
 
-def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) -> str:
-    """Write scenario ``scenario_id``'s given records to ``database_url``; its summary."""
+def scenario_by_id(config: HarnessConfig, scenario_id: str) -> Scenario:
     [scenario] = find_scenarios(config, [scenario_id])
-    if scenario.given.database is None:
-        return scenario.given.summary
-    seed = scenario.given.database
+    return scenario
 
-    async def write() -> None:
-        await seed(SeedContext(database_url, new_secrets()))
 
+def given_failed(scenario_id: str, exc: Exception) -> HarnessError:
+    return HarnessError(
+        f"scenario {scenario_id}: its given state could not be set up: {type(exc).__name__}: {exc}"
+    )
+
+
+def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) -> str:
+    """Write scenario ``scenario_id``'s given records to ``database_url``; its summary.
+    Only the database part: the fakes' state needs running fakes (``harness serve``)."""
+    scenario = scenario_by_id(config, scenario_id)
+    given = scenario.given
     try:
-        asyncio.run(write())
+        asyncio.run(
+            apply_given(
+                given, database_url=database_url, secrets=new_secrets(), fakes=None, vars={}
+            )
+        )
     except HarnessError:
         raise
     except Exception as exc:
-        raise HarnessError(
-            f"scenario {scenario_id}: its given state could not be written: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-    return scenario.given.summary
+        raise given_failed(scenario_id, exc) from exc
+    return given.summary

@@ -11,7 +11,7 @@ import contextlib
 import inspect
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -43,6 +43,12 @@ class SystemInfo:
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+# ``seed(fakes by name, shared secrets)`` of :func:`serve_system`
+SeedHook = Callable[[Mapping[str, Any], Mapping[str, str]], Awaitable[None]]
+# what the app and the fakes share (:func:`new_secrets`)
+SECRET_KEYS = ("gateway_key_id", "gateway_key_secret", "webhook_secret", "provider_token")
 
 
 def new_secrets() -> dict[str, str]:
@@ -152,17 +158,23 @@ async def serve_system(
     settings_overrides: dict[str, Any] | None = None,
     app_wrapper: Callable[[Any], Any] | None = None,
     purpose: Literal["gate", "serve"] = "gate",
+    seed: SeedHook | None = None,
 ) -> AsyncIterator[SystemInfo]:
     """Run both fakes and the app on loopback until the block exits. ``app_wrapper`` (e.g. the
-    silent-failure detector's ``asgi_middleware``) wraps the built app before it is served."""
+    silent-failure detector's ``asgi_middleware``) wraps the built app before it is served.
+    ``seed(fakes, secrets)`` runs once the fakes serve and before the app starts: the fake
+    apps by name, and the secrets they share with the app (e.g. a scenario's given state)."""
     app_sock = bind_socket(host, port)
     context: dict[str, Any] = {"database_url": database_url, "purpose": purpose, **new_secrets()}
     running: list[_Running] = []
+    fakes: dict[str, Any] = {}
     try:
         for name, key in (("gateway", "gateway_url"), ("provider", "provider_url")):
-            fake = build_fake(config, name, context)
-            running.append(await _start(fake, bind_socket(host, 0)))
+            fakes[name] = build_fake(config, name, context)
+            running.append(await _start(fakes[name], bind_socket(host, 0)))
             context[key] = running[-1].url
+        if seed is not None:
+            await seed(fakes, {k: context[k] for k in SECRET_KEYS})
         context["settings_overrides"] = settings_overrides or {}
         app = build_app(config, context)
         if app_wrapper is not None:

@@ -69,6 +69,8 @@ async def user_5_and_two_unverified_orders(ctx: SeedContext) -> None:
             before = dataclasses.replace(order, payment_status="pending", order_status="pending")
             session.add(before.to_model())
         await add_ops_user(session)
+    # for whoever reproduces it by hand (`harness serve --scenario`): how user 5 logs in
+    ctx.vars["login:user5"] = {"email": USER.email, "password": USER.password}
 
 
 def both_payments_captured_at_the_gateway(ctx: FakesContext) -> None:

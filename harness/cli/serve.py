@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import signal
-from typing import Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,8 +24,11 @@ from harness.cli.common import (
 )
 from harness.config import HarnessConfig
 from harness.db.urls import database_of, redact
-from harness.system import SystemInfo, serve_system
+from harness.system import SeedHook, SystemInfo, serve_system
 from harness.workspace import fresh_database, open_workspace
+
+if TYPE_CHECKING:
+    from harness.scenarios.model import Given
 
 db_app = typer.Typer(help="Databases for poking at.", no_args_is_help=True)
 
@@ -43,31 +48,77 @@ def psql_line(url: str) -> str:
 @handle_errors
 def serve(
     port: Annotated[int, typer.Option("--port", help="app port on 127.0.0.1 (0 = any free)")] = 0,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="start from a scenario's given state: its records and the fakes' state",
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.text,
     config: ConfigOption = None,
 ) -> None:
-    """Migrated database + fake gateway + fake provider + the app, on loopback, until Ctrl-C."""
+    """Migrated database + fake gateway + fake provider + the app, on loopback, until Ctrl-C.
+    With --scenario, the incident as it stood before its steps, to reproduce by hand."""
     cfg = config_from(config)
+    given = None
+    if scenario is not None:
+        from harness.scenarios_seed import scenario_by_id
+
+        given = scenario_by_id(cfg, scenario).given  # an unknown id fails before anything starts
     with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
-        asyncio.run(_serve(cfg, database.url, port, fmt))
+        asyncio.run(_serve(cfg, database.url, port, fmt, scenario, given))
 
 
-async def _serve(cfg: HarnessConfig, database_url: str, port: int, fmt: OutputFormat) -> None:
-    async with serve_system(cfg, database_url, port=port, purpose="serve") as info:
-        _announce(info, fmt)
+async def _serve(
+    cfg: HarnessConfig,
+    database_url: str,
+    port: int,
+    fmt: OutputFormat,
+    scenario: str | None = None,
+    given: Given | None = None,
+) -> None:
+    seeded: dict[str, Any] = {}
+    seed: SeedHook | None = None
+    if scenario is not None and given is not None:
+        from harness.scenarios.given import apply_given
+        from harness.scenarios_seed import given_failed
+
+        async def seed(fakes: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
+            try:
+                await apply_given(
+                    given, database_url=database_url, secrets=secrets, fakes=fakes, vars=seeded
+                )
+            except Exception as exc:
+                raise given_failed(scenario, exc) from exc
+
+    async with serve_system(cfg, database_url, port=port, purpose="serve", seed=seed) as info:
+        extra: dict[str, Any] = {}
+        if scenario is not None and given is not None:
+            extra = {"scenario": scenario, "given": given.summary, "vars": _jsonable(seeded)}
+        _announce(info, fmt, extra)
         await _wait_for_signal()
     err.print("harness serve: stopped")
 
 
-def _announce(info: SystemInfo, fmt: OutputFormat) -> None:
+def _jsonable(values: Mapping[str, Any]) -> Any:
+    """The given's shared values as JSON (what is not JSON, as text)."""
+    return json.loads(json.dumps(dict(values), default=str))
+
+
+def _announce(info: SystemInfo, fmt: OutputFormat, extra: Mapping[str, Any]) -> None:
     if fmt is OutputFormat.json:
-        emit_json(info.to_dict())
+        emit_json({**info.to_dict(), **extra})
         return
     out.print("[bold green]harness serve[/] ready (Ctrl-C stops it)")
     for key, value in info.to_dict().items():
         out.print(f"  {key:<20} {value}", markup=False)
     out.print(f"  {'psql':<20} {psql_line(info.database_url)}", markup=False)
+    if extra:
+        out.print(f"  {'scenario':<20} {extra['scenario']}: {extra['given']}", markup=False)
+        for key, value in extra["vars"].items():
+            out.print(f"  {key:<20} {json.dumps(value)}", markup=False)
 
 
 @db_app.command("up")
@@ -83,10 +134,12 @@ def db_up(
     """A migrated database that stays up until Ctrl-C; prints its URL and a psql line."""
     cfg = config_from(config)
     with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
+        fakes_left = False
         if scenario is not None:
-            from harness.scenarios_seed import seed_scenario
+            from harness.scenarios_seed import scenario_by_id, seed_scenario
 
             seed_scenario(cfg, scenario, database.url)
+            fakes_left = scenario_by_id(cfg, scenario).given.fakes is not None
         payload = {
             "database_url": database.url,
             "database": database_of(database.url),
@@ -98,5 +151,11 @@ def db_up(
         else:
             out.print(f"[bold green]database ready[/] {redact(database.url)}")
             out.print(f"  {payload['psql']}", markup=False)
+            if fakes_left:
+                out.print(
+                    f"  {scenario}'s given also puts state in the fakes: "
+                    f"harness serve --scenario {scenario} starts them with it",
+                    markup=False,
+                )
             out.print("  Ctrl-C drops it.")
         asyncio.run(_wait_for_signal())

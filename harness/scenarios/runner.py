@@ -33,11 +33,10 @@ from harness.invariants import Invariant, InvariantOutcome, describe_row, run_in
 from harness.results import Finding
 from harness.scenarios.checks import check_database, check_finding
 from harness.scenarios.context import (
-    FakesContext,
     ScenarioContext,
-    SeedContext,
     describe_fault,
 )
+from harness.scenarios.given import apply_given
 from harness.scenarios.model import Scenario, Step
 from harness.scenarios.timeline import (
     T0_KEY,
@@ -151,12 +150,13 @@ class _Run:
         given = self.scenario.given
         started = time.perf_counter()
         try:
-            if given.database is not None:
-                await given.database(SeedContext(self.database_url, secrets, self.vars))
-            if given.fakes is not None:
-                outcome = given.fakes(FakesContext(fakes, secrets, self.vars))
-                if inspect.isawaitable(outcome):
-                    await outcome
+            await apply_given(
+                given,
+                database_url=self.database_url,
+                secrets=secrets,
+                fakes=fakes,
+                vars=self.vars,
+            )
         except Exception as exc:  # noqa: BLE001 - a broken given is a finding, not a crash
             self.result.findings.append(
                 Finding(

@@ -206,3 +206,57 @@ def test_db_up_prints_one_json_line_and_drops_on_signal() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_serve_a_scenario_as_it_stood_and_reproduce_it_by_hand() -> None:
+    """`harness serve --scenario incident-2025-01-15`: user 5's two unverified orders in the
+    database, both payments captured at the served fake gateway, the checkout fields in the
+    ready line. Verifying them over HTTP gives the two servers the report's SQL looks for."""
+    from scenarios.incident_2025_01_15 import INCIDENT, REPORT_SQL, USER
+
+    proc = subprocess.Popen(
+        _harness("serve", "--scenario", "incident-2025-01-15", "--format", "json"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
+    )
+    try:
+        info = json.loads(_read_line(proc, 60))
+        assert info["scenario"] == "incident-2025-01-15" and info["given"]
+        api = f"{info['app_url']}/api/v1"
+        with psycopg.connect(info["database_url"]) as conn:
+            assert conn.execute(REPORT_SQL).fetchall() == []  # as it stood: no server yet
+        with httpx.Client(timeout=30) as http:
+            login = info["vars"]["login:user5"]
+            assert login == {"email": USER.email, "password": USER.password}
+            token = http.post(f"{api}/auth/login", json=login).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            for order in INCIDENT.orders:
+                checkout = info["vars"][f"paid:{order.order_number}"]
+                verified = http.post(f"{api}/payments/verify", json=checkout, headers=auth)
+                assert verified.status_code == 200, verified.text
+                assert verified.json()["order_number"] == order.order_number
+        with psycopg.connect(info["database_url"]) as conn:
+            plans = sorted(row[2] for row in conn.execute(REPORT_SQL).fetchall())
+        assert plans == sorted(order.plan_name for order in INCIDENT.orders)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_serve_an_unknown_scenario_is_one_line_exit_2() -> None:
+    proc = subprocess.run(
+        _harness("serve", "--scenario", "no-such-incident"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no-such-incident" in lines[0], proc.stderr
