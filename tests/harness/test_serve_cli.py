@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -48,25 +49,42 @@ def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
     return proc.stdout.readline()
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
-    env = {**os.environ, "HARNESS_DATABASE_URL": ""}
-    proc = subprocess.Popen(
-        _harness("serve", "--port", "0", "--format", "json"),
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    """``harness *args`` to the end (on the embedded PostgreSQL)."""
+    return subprocess.run(
+        _harness(*args),
         cwd=ROOT,
-        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
+    )
+
+
+@contextlib.contextmanager
+def _running(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """``harness *args`` (on the embedded PostgreSQL) and its JSON ready line; killed at the
+    end unless it has stopped."""
+    proc = subprocess.Popen(
+        _harness(*args),
+        cwd=ROOT,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = _read_line(proc, 60)
-    info = json.loads(line)
     try:
-        yield proc, info
+        yield proc, json.loads(_read_line(proc, 60))
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    with _running("serve", "--port", "0", "--format", "json") as running:
+        yield running
 
 
 def _register_login(http: httpx.Client, api: str, email: str) -> dict[str, str]:
@@ -173,14 +191,7 @@ def test_port_in_use_is_one_line_exit_2() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
         port = sock.getsockname()[1]
-        proc = subprocess.run(
-            _harness("serve", "--port", str(port), "--format", "json"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "HARNESS_DATABASE_URL": ""},
-        )
+        proc = _run("serve", "--port", str(port), "--format", "json")
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
@@ -188,24 +199,12 @@ def test_port_in_use_is_one_line_exit_2() -> None:
 
 
 def test_db_up_prints_one_json_line_and_drops_on_signal() -> None:
-    proc = subprocess.Popen(
-        _harness("db", "up", "--format", "json"),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "HARNESS_DATABASE_URL": ""},
-    )
-    try:
-        info = json.loads(_read_line(proc, 60))
+    with _running("db", "up", "--format", "json") as (proc, info):
         assert info["psql"].startswith("psql ")
         with psycopg.connect(info["database_url"]) as conn:
             assert conn.execute("SELECT count(*) FROM hosting_plans").fetchone() == (2,)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_serve_a_scenario_as_it_stood_and_reproduce_it_by_hand() -> None:
@@ -214,16 +213,10 @@ def test_serve_a_scenario_as_it_stood_and_reproduce_it_by_hand() -> None:
     ready line. Verifying them over HTTP gives the two servers the report's SQL looks for."""
     from scenarios.incident_2025_01_15 import INCIDENT, REPORT_SQL, USER
 
-    proc = subprocess.Popen(
-        _harness("serve", "--scenario", "incident-2025-01-15", "--format", "json"),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "HARNESS_DATABASE_URL": ""},
-    )
-    try:
-        info = json.loads(_read_line(proc, 60))
+    with _running("serve", "--scenario", "incident-2025-01-15", "--format", "json") as (
+        proc,
+        info,
+    ):
         assert info["scenario"] == "incident-2025-01-15" and info["given"]
         api = f"{info['app_url']}/api/v1"
         with psycopg.connect(info["database_url"]) as conn:
@@ -243,20 +236,10 @@ def test_serve_a_scenario_as_it_stood_and_reproduce_it_by_hand() -> None:
         assert plans == sorted(order.plan_name for order in INCIDENT.orders)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_serve_an_unknown_scenario_is_one_line_exit_2() -> None:
-    proc = subprocess.run(
-        _harness("serve", "--scenario", "no-such-incident"),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "HARNESS_DATABASE_URL": ""},
-    )
+    proc = _run("serve", "--scenario", "no-such-incident")
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "no-such-incident" in lines[0], proc.stderr
