@@ -4,6 +4,10 @@ A baseline holds the headline metrics and the machine they were measured on. A r
 is judged on the ratio to the floor measured in the same run (verify p50 / floor p50,
 verify p95 / floor p95), so a slower or faster machine cancels out; the absolute figures
 are shown beside it.
+
+It also holds the SQL statements one verification issues. More statements than the baseline
+is a regression whatever the machine (an extra lookup, a query per row): exact, not timed,
+so the quick gate of ``harness run`` checks it on every run (:func:`statement_findings`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import os
 import platform
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +35,9 @@ KEPT = (
     "verify_p50_ms", "verify_p95_ms", "verify_p99_ms", "floor_p50_ms", "floor_p95_ms",
     "floor_ratio_p50", "floor_ratio_p95", "scaling_ratio", "rows_largest", "http_p50_ms",
     "http_p95_ms", "concurrency_level", "concurrency_throughput_per_s", "time_to_active_p50_ms",
+    "verify_statements",
 )  # fmt: skip
+REFRESH = "harness bench --save-baseline reports/baselines/bench.json"
 
 
 def machine_info(postgres_version: str = "") -> dict[str, Any]:
@@ -56,7 +63,11 @@ def _cpu_model() -> str:
 
 
 def make_baseline(
-    metrics: dict[str, Any], *, machine: dict[str, Any], settings: dict[str, Any]
+    metrics: dict[str, Any],
+    *,
+    machine: dict[str, Any],
+    settings: dict[str, Any],
+    statements: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -64,7 +75,39 @@ def make_baseline(
         "machine": machine,
         "settings": settings,
         "metrics": {k: metrics[k] for k in KEPT if k in metrics},
+        "statements": list(statements or []),
     }
+
+
+def statement_findings(
+    metrics: dict[str, Any], statements: list[str], baseline: dict[str, Any]
+) -> list[Finding]:
+    """An error when a verification issues more SQL statements than in ``baseline`` (naming
+    those the baseline does not have); nothing when the baseline does not count them."""
+    then = baseline.get("metrics", {}).get("verify_statements")
+    now = metrics.get("verify_statements")
+    if not isinstance(then, int) or not isinstance(now, int) or now <= then:
+        return []
+    known = Counter(str(s) for s in baseline.get("statements") or [])
+    new = []
+    for statement in statements:
+        if known[statement] > 0:
+            known[statement] -= 1
+        else:
+            new.append(statement)
+    listed = "; ".join(" ".join(s.split())[:160] for s in new[:5])
+    return [
+        Finding(
+            severity="error",
+            kind="statement_regression",
+            object="verify",
+            expected=f"≤ {then} SQL statements",
+            actual=f"{now} SQL statements",
+            message=f"a verification now issues {now} SQL statements, the baseline {then}"
+            + (f"; not in the baseline: {listed}" if listed else ""),
+            hint=f"if the new statements are meant, refresh the baseline: {REFRESH}",
+        )
+    ]
 
 
 def save_baseline(path: Path, baseline: dict[str, Any]) -> None:

@@ -6,7 +6,9 @@ index can serve the lookup, verify p50 or p99 over the budget. The provider is m
 not notice, but an app that calls the provider inside the request (the
 ``provisioning-in-request`` mutant) pays it on every verification and blows the budget —
 the series stops as soon as that is certain. Budgets: ``HARNESS_BENCH_P50_BUDGET_MS`` and
-``HARNESS_BENCH_P99_BUDGET_MS`` (defaults below).
+``HARNESS_BENCH_P99_BUDGET_MS`` (defaults below). And a verification that issues more SQL
+statements than the committed baseline (``<baselines>/bench.json``) says: exact, on any
+machine.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 from typing import TYPE_CHECKING
 
 from harness.bench import loop as bench_loop
+from harness.bench.baseline import load_baseline, statement_findings
 from harness.bench.suite import BenchOptions, Budget, run_bench
 from harness.bench.verdict import gate_result
 from harness.bench.workload import load_workload
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 P50_BUDGET_MS = 150.0
 P99_BUDGET_MS = 400.0
 SLOW_PROVIDER_S = 0.5
+BASELINE_FILE = "bench.json"
 
 
 def _env_ms(name: str, default: float) -> float:
@@ -61,6 +65,24 @@ def gate_options() -> BenchOptions:
     )
 
 
+def _against_baseline(ctx: RunContext, result: GateResult) -> list[Finding]:
+    """The statement count against the committed baseline (``<baselines>/bench.json``), when
+    there is one: exact, so it holds on any machine. Latency is not compared here: a CI
+    runner is not the machine the baseline was measured on."""
+    path = ctx.config.root / ctx.config.baselines / BASELINE_FILE
+    if not path.is_file():
+        return []
+    try:
+        baseline = load_baseline(path)
+    except ConfigError as exc:
+        return [Finding(severity="warning", kind="bench_baseline_unreadable", message=str(exc))]
+    then = baseline["metrics"].get("verify_statements")
+    if isinstance(then, int):
+        result.metrics["baseline_statements"] = then
+    statements = result.details.get("bench", {}).get("statements", [])
+    return statement_findings(result.metrics, statements, baseline)
+
+
 def bench_gate(ctx: RunContext) -> GateResult:
     options = gate_options()
     try:
@@ -73,6 +95,7 @@ def bench_gate(ctx: RunContext) -> GateResult:
     with fresh_database(ctx.workspace) as database:
         run = bench_loop.run(run_bench(ctx.config, [database.url], workload, options, http=False))
     result = gate_result(run)
+    result.findings += _against_baseline(ctx, result)
     assert options.budget is not None
     result.metrics["budget_p50_ms"] = options.budget.p50_ms
     result.metrics["budget_p99_ms"] = options.budget.p99_ms

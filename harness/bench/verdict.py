@@ -86,6 +86,9 @@ def metrics(run: BenchRun) -> dict[str, Any]:
         out["time_to_active_p50_ms"] = round(percentile(active, 50), 3)
         out["time_to_active_p95_ms"] = round(percentile(active, 95), 3)
     out["seq_scans"] = sum(1 for f in run.findings if f.kind == "seq_scan")
+    if base is not None and base.statements:
+        # SQL statements one verification issues (BEGIN and COMMIT aside): exact, not timed
+        out["verify_statements"] = len(base.statements)
     out["statements_explained"] = sum(len(s.plans) for s in run.sizes)
     return out
 

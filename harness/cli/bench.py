@@ -61,7 +61,13 @@ def bench(
 ) -> None:
     """Time verify → committed server row (in process, over HTTP, against the raw-SQL floor),
     with 1k to --rows orders of history, concurrently and until active; exit 1 on findings."""
-    from harness.bench.baseline import compare, load_baseline, machine_info, make_baseline
+    from harness.bench.baseline import (
+        compare,
+        load_baseline,
+        machine_info,
+        make_baseline,
+        statement_findings,
+    )
     from harness.bench.baseline import save_baseline as write_baseline
     from harness.bench.suite import BenchOptions, run_bench, sizes_for
     from harness.bench.verdict import gate_result
@@ -109,6 +115,9 @@ def bench(
     if baseline is not None and compare_with is not None:
         findings, figures = compare(result.metrics, baseline, fail_over)
         result.findings.extend(findings)
+        result.findings.extend(
+            statement_findings(result.metrics, details.get("statements", []), baseline)
+        )
         details["comparison"] = {
             **figures,
             "baseline": str(compare_with),
@@ -145,7 +154,11 @@ def _settings(options: BenchOptions, http: bool) -> dict[str, Any]:
 
 
 def _baseline_meta(details: dict[str, Any]) -> dict[str, Any]:
-    return {"machine": details["machine"], "settings": details["settings"]}
+    return {
+        "machine": details["machine"],
+        "settings": details["settings"],
+        "statements": details.get("statements", []),
+    }
 
 
 def render(result: GateResult, files: list[Path], baseline: Path | None) -> None:

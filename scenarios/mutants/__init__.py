@@ -15,5 +15,6 @@ ORDER = [
     "non_idempotent_verify",
     "signature_not_checked",
     "provisioning_in_request",
+    "extra_query_in_verify",
     "servers_of_all_users",
 ]

@@ -14,6 +14,7 @@ from harness.bench.baseline import (
     machine_info,
     make_baseline,
     save_baseline,
+    statement_findings,
 )
 from harness.errors import ConfigError
 
@@ -132,3 +133,41 @@ def test_committed_baseline_is_valid() -> None:
     baseline = load_baseline(committed)
     assert baseline["machine"].get("cpus")
     assert baseline["metrics"]["verify_p50_ms"] > 0
+    # the verify path's statements, counted and listed: the quick gate compares with them
+    assert baseline["metrics"]["verify_statements"] == len(baseline["statements"]) >= 5
+    assert any(s.startswith("INSERT INTO servers") for s in baseline["statements"])
+
+
+SELECT_ORDER = "SELECT orders.id FROM orders WHERE orders.gateway_order_id = %(g)s"
+INSERT_SERVER = "INSERT INTO servers (order_id) VALUES (%(o)s)"
+HISTORY = "SELECT orders.id FROM orders WHERE orders.user_id = %(u)s"
+
+
+def with_statements(statements: list[str]) -> dict[str, Any]:
+    metrics = {**figures(6.0, 9.0, 2.0, 3.0), "verify_statements": len(statements)}
+    return make_baseline(metrics, machine={}, settings={}, statements=statements)
+
+
+def test_a_statement_more_than_the_baseline_is_named() -> None:
+    baseline = with_statements([SELECT_ORDER, INSERT_SERVER])
+    now = [SELECT_ORDER, HISTORY, INSERT_SERVER]
+    [finding] = statement_findings({"verify_statements": 3}, now, baseline)
+    assert finding.kind == "statement_regression" and finding.severity == "error"
+    assert "issues 3 SQL statements, the baseline 2" in finding.message
+    assert HISTORY in finding.message and INSERT_SERVER not in finding.message
+    assert finding.hint is not None and "--save-baseline" in finding.hint
+
+
+def test_the_same_statement_twice_counts_twice() -> None:
+    baseline = with_statements([SELECT_ORDER, INSERT_SERVER])
+    now = [SELECT_ORDER, SELECT_ORDER, INSERT_SERVER]  # a lookup repeated: N+1 in miniature
+    [finding] = statement_findings({"verify_statements": 3}, now, baseline)
+    assert SELECT_ORDER in finding.message
+
+
+def test_as_many_or_fewer_statements_hold() -> None:
+    baseline = with_statements([SELECT_ORDER, HISTORY, INSERT_SERVER])
+    assert statement_findings({"verify_statements": 3}, [HISTORY] * 3, baseline) == []
+    assert statement_findings({"verify_statements": 1}, [SELECT_ORDER], baseline) == []
+    older = make_baseline(figures(6.0, 9.0, 2.0, 3.0), machine={}, settings={})
+    assert statement_findings({"verify_statements": 9}, [SELECT_ORDER] * 9, older) == []

@@ -3,7 +3,9 @@ provisions inside the request. Asserts verdicts, never timing figures."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +42,24 @@ def test_reference_app_passes(harness_config: HarnessConfig, workspace: Workspac
     statements = " ".join(details["statements"])
     assert "INSERT INTO payments" in statements and "INSERT INTO servers" in statements
     assert result.metrics["provider_latency_during_verify_s"] == SLOW_PROVIDER_S
+    # the committed baseline counts the same statements
+    assert result.metrics["baseline_statements"] == result.metrics["verify_statements"]
+
+
+def test_more_statements_than_the_baseline_fail_the_gate(
+    harness_config: HarnessConfig, workspace: Workspace, tmp_path: Path
+) -> None:
+    committed = json.loads(
+        (harness_config.root / harness_config.baselines / "bench.json").read_text()
+    )
+    dropped = committed["statements"].pop()  # a baseline from before the last statement
+    committed["metrics"]["verify_statements"] -= 1
+    (tmp_path / "bench.json").write_text(json.dumps(committed))
+    config = harness_config.model_copy(update={"baselines": str(tmp_path)})
+    result = bench_gate(RunContext(config, workspace))
+    [finding] = [f for f in result.errors if f.kind == "statement_regression"]
+    assert dropped[:60] in finding.message
+    assert not result.ok
 
 
 def test_provisioning_in_request_blows_the_budget(

@@ -27,6 +27,7 @@ REQUIRED = {
     "signature-not-checked",
     "provisioning-in-request",
     "servers-of-all-users",
+    "extra-query-in-verify",
 }
 
 
