@@ -83,9 +83,12 @@ def statement_findings(
     metrics: dict[str, Any], statements: list[str], baseline: dict[str, Any]
 ) -> list[Finding]:
     """An error when a verification issues more SQL statements than in ``baseline`` (naming
-    those the baseline does not have); nothing when the baseline does not count them."""
+    those the baseline does not have); nothing when the baseline does not count them. The
+    baseline's count goes into ``metrics`` as ``baseline_statements``."""
     then = baseline.get("metrics", {}).get("verify_statements")
     now = metrics.get("verify_statements")
+    if isinstance(then, int):
+        metrics["baseline_statements"] = then
     if not isinstance(then, int) or not isinstance(now, int) or now <= then:
         return []
     known = Counter(str(s) for s in baseline.get("statements") or [])

@@ -76,9 +76,6 @@ def _against_baseline(ctx: RunContext, result: GateResult) -> list[Finding]:
         baseline = load_baseline(path)
     except ConfigError as exc:
         return [Finding(severity="warning", kind="bench_baseline_unreadable", message=str(exc))]
-    then = baseline["metrics"].get("verify_statements")
-    if isinstance(then, int):
-        result.metrics["baseline_statements"] = then
     statements = result.details.get("bench", {}).get("statements", [])
     return statement_findings(result.metrics, statements, baseline)
 

@@ -18,6 +18,7 @@ HEADLINES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("floor_async_p50_ms", "floor_async_p95_ms"),
     ),
     ("ratio to the async floor, p50", ("floor_async_ratio_p50",)),
+    ("SQL statements per verification, baseline", ("verify_statements", "baseline_statements")),
     ("over HTTP p50 / p95 / p99", ("http_p50_ms", "http_p95_ms", "http_p99_ms")),
     ("p50 / p95 at the largest history", ("largest_p50_ms", "largest_p95_ms")),
     ("largest history (orders), load (s)", ("rows_largest", "history_load_s")),

@@ -151,7 +151,9 @@ def with_statements(statements: list[str]) -> dict[str, Any]:
 def test_a_statement_more_than_the_baseline_is_named() -> None:
     baseline = with_statements([SELECT_ORDER, INSERT_SERVER])
     now = [SELECT_ORDER, HISTORY, INSERT_SERVER]
-    [finding] = statement_findings({"verify_statements": 3}, now, baseline)
+    metrics = {"verify_statements": 3}
+    [finding] = statement_findings(metrics, now, baseline)
+    assert metrics["baseline_statements"] == 2  # recorded for the reports
     assert finding.kind == "statement_regression" and finding.severity == "error"
     assert "issues 3 SQL statements, the baseline 2" in finding.message
     assert HISTORY in finding.message and INSERT_SERVER not in finding.message
