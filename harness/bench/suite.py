@@ -270,7 +270,7 @@ async def _size(
     run: BenchRun,
     say: Progress,
 ) -> SizeResult:
-    """Verifications on ``target``, each followed by one floor replay, taking turns with
+    """Verifications on ``target``, each followed by the floor replays, taking turns with
     verifications on ``reference`` (the smallest history) when given; then EXPLAIN."""
     prepared = await _prepare(target, workload, options.warmup + 1 + options.samples)
     floor_warmup = min(FLOOR_WARMUP, options.floor_samples)
@@ -292,29 +292,19 @@ async def _size(
     size = SizeResult(rows, load_s, Series(f"verify@{rows}", target.kind, rows))
     size.statements = statements
     async with contextlib.AsyncExitStack() as stack:
-        replayer: FloorReplayer | None = None
-        async_replayer: AsyncFloorReplayer | None = None
-        after_each: list[AfterEach] = []
+        replayer, async_replayer = None, None
         if for_floor and statements and not first.error:
-            old, identities = await asyncio.to_thread(
-                _identities, target.database_url, workload, captured_with, for_floor
+            replayer, async_replayer = await _start_floors(
+                stack,
+                target,
+                workload,
+                statements,
+                captured_with,
+                for_floor,
+                for_async_floor,
+                floor_warmup,
             )
-            replayer = stack.enter_context(
-                FloorReplayer(target.database_url, statements, old, identities)
-            )
-            for _ in range(floor_warmup):
-                replayer.step(keep=False)
-            after_each.append(replayer.step)
-            if for_async_floor:
-                _, async_identities = await asyncio.to_thread(
-                    _identities, target.database_url, workload, captured_with, for_async_floor
-                )
-                async_replayer = await stack.enter_async_context(
-                    AsyncFloorReplayer(target.database_url, statements, old, async_identities)
-                )
-                for _ in range(floor_warmup):
-                    await async_replayer.step(keep=False)
-                after_each.append(async_replayer.step)
+        after_each: list[AfterEach] = [r.step for r in (replayer, async_replayer) if r]
         for settling in (target, reference):
             if settling is not None:
                 await _settle(settling, workload, run)
@@ -383,6 +373,34 @@ async def _base_extras(
     if options.active_samples:
         say(f"time to active, provider latency {options.provider_latency_s} s")
         run.active = await _time_to_active(target, workload, options, run)
+
+
+async def _start_floors(
+    stack: contextlib.AsyncExitStack,
+    target: Target,
+    workload: Workload,
+    statements: list[CapturedStatement],
+    captured_with: Prepared,
+    for_floor: list[Prepared],
+    for_async_floor: list[Prepared],
+    warmup: int,
+) -> tuple[FloorReplayer, AsyncFloorReplayer | None]:
+    """The sync floor's replayer and, when there are verifications prepared for it, the async
+    one's; both connected (closed with ``stack``) and warmed up."""
+    url = target.database_url
+    old, identities = await asyncio.to_thread(_identities, url, workload, captured_with, for_floor)
+    replayer = stack.enter_context(FloorReplayer(url, statements, old, identities))
+    for _ in range(warmup):
+        replayer.step(keep=False)
+    if not for_async_floor:
+        return replayer, None
+    _, fresh = await asyncio.to_thread(_identities, url, workload, captured_with, for_async_floor)
+    async_replayer = await stack.enter_async_context(
+        AsyncFloorReplayer(url, statements, old, fresh)
+    )
+    for _ in range(warmup):
+        await async_replayer.step(keep=False)
+    return replayer, async_replayer
 
 
 def _identities(
