@@ -26,8 +26,8 @@ def given_failed(scenario_id: str, exc: Exception) -> HarnessError:
     )
 
 
-def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) -> str:
-    """Write scenario ``scenario_id``'s given records to ``database_url``; its summary.
+def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) -> Scenario:
+    """Write scenario ``scenario_id``'s given records to ``database_url``; the scenario.
     Only the database part: the fakes' state needs running fakes (``harness serve``)."""
     scenario = scenario_by_id(config, scenario_id)
     given = scenario.given
@@ -41,4 +41,4 @@ def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) ->
         raise
     except Exception as exc:
         raise given_failed(scenario_id, exc) from exc
-    return given.summary
+    return scenario

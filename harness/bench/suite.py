@@ -388,15 +388,17 @@ async def _start_floors(
     """The sync floor's replayer and, when there are verifications prepared for it, the async
     one's; both connected (closed with ``stack``) and warmed up."""
     url = target.database_url
-    old, identities = await asyncio.to_thread(_identities, url, workload, captured_with, for_floor)
-    replayer = stack.enter_context(FloorReplayer(url, statements, old, identities))
+    old, identities = await asyncio.to_thread(
+        _identities, url, workload, captured_with, [*for_floor, *for_async_floor]
+    )
+    sync_ids, async_ids = identities[: len(for_floor)], identities[len(for_floor) :]
+    replayer = stack.enter_context(FloorReplayer(url, statements, old, sync_ids))
     for _ in range(warmup):
         replayer.step(keep=False)
-    if not for_async_floor:
+    if not async_ids:
         return replayer, None
-    _, fresh = await asyncio.to_thread(_identities, url, workload, captured_with, for_async_floor)
     async_replayer = await stack.enter_async_context(
-        AsyncFloorReplayer(url, statements, old, fresh)
+        AsyncFloorReplayer(url, statements, old, async_ids)
     )
     for _ in range(warmup):
         await async_replayer.step(keep=False)

@@ -28,7 +28,7 @@ from harness.system import SeedHook, SystemInfo, serve_system
 from harness.workspace import fresh_database, open_workspace
 
 if TYPE_CHECKING:
-    from harness.scenarios.model import Given
+    from harness.scenarios.model import Scenario
 
 db_app = typer.Typer(help="Databases for poking at.", no_args_is_help=True)
 
@@ -62,13 +62,13 @@ def serve(
     """Migrated database + fake gateway + fake provider + the app, on loopback, until Ctrl-C.
     With --scenario, the incident as it stood before its steps, to reproduce by hand."""
     cfg = config_from(config)
-    given = None
+    given_by: Scenario | None = None
     if scenario is not None:
         from harness.scenarios_seed import scenario_by_id
 
-        given = scenario_by_id(cfg, scenario).given  # an unknown id fails before anything starts
+        given_by = scenario_by_id(cfg, scenario)  # an unknown id fails before anything starts
     with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
-        asyncio.run(_serve(cfg, database.url, port, fmt, scenario, given))
+        asyncio.run(_serve(cfg, database.url, port, fmt, given_by))
 
 
 async def _serve(
@@ -76,14 +76,15 @@ async def _serve(
     database_url: str,
     port: int,
     fmt: OutputFormat,
-    scenario: str | None = None,
-    given: Given | None = None,
+    scenario: Scenario | None = None,
 ) -> None:
     seeded: dict[str, Any] = {}
     seed: SeedHook | None = None
-    if scenario is not None and given is not None:
+    if scenario is not None:
         from harness.scenarios.given import apply_given
         from harness.scenarios_seed import given_failed
+
+        given = scenario.given
 
         async def seed(fakes: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
             try:
@@ -91,12 +92,12 @@ async def _serve(
                     given, database_url=database_url, secrets=secrets, fakes=fakes, vars=seeded
                 )
             except Exception as exc:
-                raise given_failed(scenario, exc) from exc
+                raise given_failed(scenario.id, exc) from exc
 
     async with serve_system(cfg, database_url, port=port, purpose="serve", seed=seed) as info:
         extra: dict[str, Any] = {}
-        if scenario is not None and given is not None:
-            extra = {"scenario": scenario, "given": given.summary, "vars": _jsonable(seeded)}
+        if scenario is not None:
+            extra = {"scenario": scenario.id, "given": given.summary, "vars": _jsonable(seeded)}
         _announce(info, fmt, extra)
         await _wait_for_signal()
     err.print("harness serve: stopped")
@@ -136,10 +137,10 @@ def db_up(
     with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
         fakes_left = False
         if scenario is not None:
-            from harness.scenarios_seed import scenario_by_id, seed_scenario
+            from harness.scenarios_seed import seed_scenario
 
-            seed_scenario(cfg, scenario, database.url)
-            fakes_left = scenario_by_id(cfg, scenario).given.fakes is not None
+            seeded = seed_scenario(cfg, scenario, database.url)
+            fakes_left = seeded.given.fakes is not None
         payload = {
             "database_url": database.url,
             "database": database_of(database.url),
