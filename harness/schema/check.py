@@ -9,14 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from harness.logs import get_logger
 from harness.results import Finding, GateResult
 from harness.schema.allowlist import Applied, apply_allowlist, load_allowlist
 from harness.schema.compare import SCHEMA_KINDS, CompareOptions, compare_schemas
-from harness.schema.discovery import discover
+from harness.schema.discovery import DiscoveredModels, DiscoveredTable, discover
 from harness.schema.expected import model_schema
 from harness.schema.objects import OBJECT_KINDS
 from harness.schema.reflect import display_url, reflect_schema
+from harness.schema.settle import settle_defaults
 from harness.schema.snapshot import LiveSchema
 
 log = get_logger(__name__)
@@ -37,6 +40,47 @@ def _by_kind(findings: Iterable[Finding]) -> dict[str, int]:
     return dict(sorted(Counter(f.kind for f in findings).items()))
 
 
+def _duplicate_mappings(
+    discovered: DiscoveredModels, actual: LiveSchema, options: CompareOptions
+) -> list[Finding]:
+    """One warning per pair of registries that map the same tables: which module's definition
+    was compared, which was not, and where the other one disagrees with the database."""
+    if not discovered.duplicates:
+        return []
+    first = {t.key: t for t in discovered.tables}
+    groups: dict[tuple[str, str], list[DiscoveredTable]] = {}
+    for dup in discovered.duplicates:
+        groups.setdefault((first[dup.key].module, dup.module), []).append(dup)
+    out: list[Finding] = []
+    for (compared, other), tables in sorted(groups.items()):
+        again = model_schema(tables, default_schema=actual.default_schema)
+        disagree = [
+            f.message
+            for f in compare_schemas(again, actual, options=options).findings
+            if f.severity == "error" and f.kind != "unmapped_table"
+        ]
+        names = ", ".join(sorted(t.table.fullname for t in tables))
+        detail = ""
+        if disagree:
+            detail = f"; that definition disagrees with the database in {len(disagree)} way(s): "
+            detail += "; ".join(disagree[:3]) + (" …" if len(disagree) > 3 else "")
+        out.append(
+            Finding(
+                severity="warning",
+                kind="duplicate_mapping",
+                message=f"{len(tables)} table(s) ({names}) are mapped by two registries: "
+                f"`{compared or '?'}` (compared) and `{other or '?'}` (not compared){detail}",
+                table=tables[0].table.fullname if len(tables) == 1 else None,
+                object=other or None,
+                expected=compared or None,
+                actual=other or None,
+                hint=f"if `{other}` is not the models the app uses, leave it out with "
+                f"--exclude-models '{other}'",
+            )
+        )
+    return out
+
+
 def check_schema(
     url: str,
     packages: Sequence[str],
@@ -44,6 +88,7 @@ def check_schema(
     *,
     schemas: Sequence[str] = ("public",),
     ignore_tables: Iterable[str] = ("alembic_version",),
+    exclude_models: Sequence[str] = (),
 ) -> GateResult:
     """Every mapped class found under ``packages`` against the live schema at ``url``.
 
@@ -52,20 +97,21 @@ def check_schema(
     """
     started = time.perf_counter()
     allowlist = load_allowlist(allowlist_path, ALLOWABLE_KINDS) if allowlist_path else None
-    discovered = discover(packages)
+    discovered = discover(packages, exclude=exclude_models)
     discovered_at = time.perf_counter()
-    actual = reflect_schema(url, discovered.schemas(schemas), objects=False)
+    names = discovered.schemas(schemas)
+    expected = model_schema(discovered, default_schema=names[0])
+    settled: list[int] = []
+
+    def settle(conn: psycopg.Connection[Any], live: LiveSchema) -> None:
+        settled.append(settle_defaults(conn, expected, live))
+
+    actual = reflect_schema(url, names, objects=False, then=settle)
     reflected_at = time.perf_counter()
-    expected = model_schema(discovered, default_schema=actual.default_schema)
     options = CompareOptions(ignore_tables=frozenset(ignore_tables))
     comparison = compare_schemas(expected, actual, options=options)
     findings = list(comparison.findings)
-    for duplicate in discovered.duplicates:
-        # the same table under a second Base: compare that definition on its own as well
-        again = model_schema([duplicate], default_schema=actual.default_schema)
-        for finding in compare_schemas(again, actual, options=options).findings:
-            if finding.kind != "unmapped_table":
-                findings.append(finding)
+    findings.extend(_duplicate_mappings(discovered, actual, options))
     compared_at = time.perf_counter()
 
     applied = apply_allowlist(findings, allowlist) if allowlist else Applied(findings, [], [])
@@ -83,6 +129,9 @@ def check_schema(
         "allowed": len(applied.allowed),
         "stale_allowlist": len(applied.stale),
         "compared_by_name": len(comparison.compared_by_name),
+        "skipped": len(expected.skipped),
+        "merged_duplicates": len(expected.duplicates),
+        "defaults_asked": sum(settled),
         "server_version": actual.server_version,
         **_summary(findings),
     }
@@ -93,6 +142,9 @@ def check_schema(
         "mapped_by": {k: list(t.mapped_by) for k, t in expected.tables.items() if t.mapped_by},
         "by_kind": _by_kind(findings),
         "compared_by_name": comparison.compared_by_name,
+        # declared objects PostgreSQL would not build, and declarations that build one object
+        "skipped": expected.skipped,
+        "merged_duplicates": expected.duplicates,
         "allowed": [
             {**f.to_dict(), "reason": e.reason, "allowlist_entry": e.line}
             for f, e in applied.allowed

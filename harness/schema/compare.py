@@ -40,6 +40,9 @@ SCHEMA_KINDS = (
     "check_missing",
     "check_unexpected",
     "enum_mismatch",
+    "foreign_key_deferrable_mismatch",
+    "unique_predicate_mismatch",
+    "duplicate_mapping",
 )
 
 
@@ -171,6 +174,7 @@ class _Comparer(ConstraintComparer):
         if not pk_gone:
             self.primary_key(exp, act)
         self.foreign_keys(exp, act)
+        exp, act = self.unique_forms(exp, act)
         self.uniques(exp, act)
         self.checks(exp, act)
         self.indexes(exp, act)

@@ -3,8 +3,11 @@ expressions), not by name; names only when an expression cannot be canonicalized
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.schema.reporting import Reporter, tick
-from harness.schema.snapshot import ForeignKeyInfo, TableInfo
+from harness.schema.snapshot import ForeignKeyInfo, IndexInfo, TableInfo, UniqueInfo
+from harness.schema.sqlexpr import not_null_columns
 
 
 class ConstraintComparer(Reporter):
@@ -34,6 +37,19 @@ class ConstraintComparer(Reporter):
             if match is not None:
                 remaining.remove(match)
                 if (match.on_delete, match.on_update) == (fk.on_delete, fk.on_update):
+                    if match.timing != fk.timing:
+                        self.add(
+                            "warning",
+                            "foreign_key_deferrable_mismatch",
+                            f"foreign key {tick(exp.key)} {fk.describe()} is {match.timing} in "
+                            f"{self.opt.actual_label}, {self.opt.expected_label} say "
+                            f"{fk.timing}: it is checked at another moment of the transaction",
+                            table=exp.key,
+                            column=", ".join(fk.columns),
+                            object=match.name or fk.name,
+                            expected=fk.timing,
+                            actual=match.timing,
+                        )
                     continue
                 self.add(
                     "error",
@@ -68,6 +84,99 @@ class ConstraintComparer(Reporter):
                 column=", ".join(fk.columns),
                 object=fk.name,
                 actual=fk.describe(),
+            )
+
+    def unique_forms(self, exp: TableInfo, act: TableInfo) -> tuple[TableInfo, TableInfo]:
+        """Uniqueness on the same columns, declared as a constraint (or plain unique index) on
+        one side and as a *partial* unique index on the other: one finding at the severity the
+        difference deserves, and both taken out of the plain unique/index comparison."""
+        exp_uniques, act_uniques = list(exp.uniques), list(act.uniques)
+        exp_indexes, act_indexes = list(exp.indexes), list(act.indexes)
+        act_sigs = {ix.signature for ix in act.indexes if ix.signature is not None}
+        exp_sigs = {ix.signature for ix in exp.indexes if ix.signature is not None}
+        act_pk = frozenset(act.primary_key.columns) if act.primary_key else frozenset()
+        exp_pk = frozenset(exp.primary_key.columns) if exp.primary_key else frozenset()
+        have = {frozenset(u.columns) for u in act.uniques} | {act_pk}
+        for u in exp.uniques:
+            cols = frozenset(u.columns)
+            if cols in have:
+                continue
+            partial = next(
+                (
+                    ix
+                    for ix in act_indexes
+                    if _partial_unique_on(ix, cols) and ix.signature not in exp_sigs
+                ),
+                None,
+            )
+            if partial is None:
+                continue
+            exp_uniques.remove(u)
+            act_indexes.remove(partial)
+            self.partial_unique(exp, u, partial, partial_side="actual")
+        want = {frozenset(u.columns) for u in exp.uniques} | {exp_pk}
+        for ix in exp.indexes:
+            if ix.signature in act_sigs:
+                continue
+            on = _plain_columns(ix)
+            if on is None or not _partial_unique_on(ix, on) or on in want:
+                continue
+            whole = next((u for u in act_uniques if frozenset(u.columns) == on), None)
+            if whole is None:
+                continue
+            exp_indexes.remove(ix)
+            act_uniques.remove(whole)
+            self.partial_unique(exp, whole, ix, partial_side="expected")
+        return (
+            replace(exp, uniques=tuple(exp_uniques), indexes=tuple(exp_indexes)),
+            replace(act, uniques=tuple(act_uniques), indexes=tuple(act_indexes)),
+        )
+
+    def partial_unique(
+        self, table: TableInfo, whole: UniqueInfo, partial: IndexInfo, *, partial_side: str
+    ) -> None:
+        cols = frozenset(whole.columns)
+        nullable = {c for c in cols if (table.columns.get(c) is None or table.columns[c].nullable)}
+        skipped = not_null_columns(partial.predicate or "")
+        same_rows = skipped is not None and skipped <= nullable | cols
+        partial_where = (
+            self.opt.actual_label if partial_side == "actual" else self.opt.expected_label
+        )
+        whole_where = self.opt.expected_label if partial_side == "actual" else self.opt.actual_label
+        common = {
+            "table": table.key,
+            "column": ", ".join(whole.columns),
+            "object": partial.name or whole.name,
+            "expected": whole.describe() if partial_side == "actual" else partial.describe(),
+            "actual": partial.describe() if partial_side == "actual" else whole.describe(),
+        }
+        if same_rows:
+            self.add(
+                "warning",
+                "unique_predicate_mismatch",
+                f"{tick(table.key)} {whole.describe()} is a partial unique index WHERE "
+                f"{partial.predicate} in {partial_where} and unconditional in {whole_where}: both "
+                "enforce the same rows (NULLs are distinct), but ON CONFLICT "
+                f"({', '.join(whole.columns)}) without that WHERE clause, and ON CONFLICT ON "
+                "CONSTRAINT, work only with the unconditional form",
+                **common,
+            )
+        elif partial_side == "actual":
+            self.add(
+                "error",
+                "unique_missing",
+                f"{tick(table.key)} {whole.describe()} is enforced in {self.opt.actual_label} only "
+                f"WHERE {partial.predicate}: duplicates can get in outside it",
+                **common,
+            )
+        else:
+            self.add(
+                "warning",
+                "unique_predicate_mismatch",
+                f"{tick(table.key)} {whole.describe()} is enforced everywhere in "
+                f"{self.opt.actual_label}; {self.opt.expected_label} ask only WHERE "
+                f"{partial.predicate}: rows the models allow are refused",
+                **common,
             )
 
     def uniques(self, exp: TableInfo, act: TableInfo) -> None:
@@ -241,4 +350,26 @@ class ConstraintComparer(Reporter):
 
 
 def _same_fk(a: ForeignKeyInfo, b: ForeignKeyInfo) -> bool:
-    return (a.target, a.on_delete, a.on_update) == (b.target, b.on_delete, b.on_update)
+    return (a.target, a.on_delete, a.on_update, a.timing) == (
+        b.target,
+        b.on_delete,
+        b.on_update,
+        b.timing,
+    )
+
+
+def _plain_columns(ix: IndexInfo) -> frozenset[str] | None:
+    keys = ix.element_keys
+    if not keys or not all(k.startswith("('col',") and k.endswith(")") for k in keys):
+        return None
+    return frozenset(ix.elements)
+
+
+def _partial_unique_on(ix: IndexInfo, cols: frozenset[str]) -> bool:
+    return (
+        ix.unique
+        and bool(ix.predicate)
+        and ix.method == "btree"
+        and not ix.include
+        and _plain_columns(ix) == cols
+    )

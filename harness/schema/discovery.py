@@ -7,6 +7,7 @@ mapped class in a module's globals is collected. A stray model on its own Base (
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import pkgutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +28,7 @@ log = get_logger(__name__)
 class DiscoveredTable:
     table: Table
     classes: tuple[str, ...]  # "package.module.Class" of every class mapping it
+    module: str = ""  # the module its MetaData (its Base or registry) was first found in
 
     @property
     def key(self) -> str:
@@ -68,17 +70,46 @@ def _import(name: str, what: str) -> ModuleType:
         raise ConfigError(f"models {what} '{name}' cannot be imported: {_one_line(exc)}") from exc
 
 
-def _walk(package: str) -> Iterator[ModuleType]:
+# Submodules a package walk never imports on its own: tests, migrations and frozen snapshots
+# of an old schema are not the models (name them explicitly in ``models`` to include one).
+_NOT_MODELS = (
+    "test",
+    "tests",
+    "test_*",
+    "*_test",
+    "*_tests",
+    "testing",
+    "conftest",
+    "migrations",
+    "migration",
+    "alembic",
+    "versions",
+    "initial_models",
+    "*_initial_models",
+)
+
+
+def not_models(name: str, exclude: Sequence[str] = ()) -> bool:
+    """Whether the walk leaves module ``name`` (dotted) out: its last part matches one of
+    :data:`_NOT_MODELS`, or the whole name matches an ``exclude`` glob."""
+    last = name.rsplit(".", 1)[-1]
+    if any(fnmatch.fnmatchcase(last, pattern) for pattern in _NOT_MODELS):
+        return True
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in exclude)
+
+
+def _walk(package: str, exclude: Sequence[str] = ()) -> Iterator[ModuleType]:
     root = _import(package, "package")
     yield root
     path = getattr(root, "__path__", None)
     if path is None:
         return
     for info in sorted(pkgutil.iter_modules(path, prefix=f"{package}."), key=lambda i: i.name):
-        if info.name.rsplit(".", 1)[-1].startswith("__"):
+        if info.name.rsplit(".", 1)[-1].startswith("__") or not_models(info.name, exclude):
+            log.debug("schema.discovery.skipped_module", module=info.name)
             continue
         if info.ispkg:
-            yield from _walk(info.name)
+            yield from _walk(info.name, exclude)
         else:
             yield _import(info.name, "module")
 
@@ -88,9 +119,12 @@ class _Collector:
         self.metadatas: dict[int, MetaData] = {}
         self.registries: dict[int, registry] = {}
         self.loose_tables: dict[int, Table] = {}
+        self.module = ""
+        self.modules: dict[int, str] = {}
 
     def add_metadata(self, metadata: MetaData) -> None:
         self.metadatas.setdefault(id(metadata), metadata)
+        self.modules.setdefault(id(metadata), self.module)
 
     def add_registry(self, reg: registry) -> None:
         if id(reg) not in self.registries:
@@ -124,8 +158,12 @@ class _Collector:
         return by_table
 
 
-def discover(packages: Iterable[str]) -> DiscoveredModels:
-    """Import ``packages`` (and all their submodules) and collect every mapped table.
+def discover(packages: Iterable[str], *, exclude: Sequence[str] = ()) -> DiscoveredModels:
+    """Import ``packages`` (and their submodules, but not tests, migrations, snapshots or
+    modules matching an ``exclude`` glob) and collect every mapped table.
+
+    When two MetaData (two Bases or registries) hold the same table name, the one holding
+    more tables is the definition; the other is kept in ``duplicates``.
 
     Raises :class:`ConfigError` when a module cannot be imported or nothing mapped is found.
     """
@@ -135,8 +173,9 @@ def discover(packages: Iterable[str]) -> DiscoveredModels:
     collector = _Collector()
     modules: list[str] = []
     for package in names:
-        for module in _walk(package):
+        for module in _walk(package, exclude):
             modules.append(module.__name__)
+            collector.module = module.__name__
             for value in list(vars(module).values()):
                 collector.visit(value)
     by_table = collector.mapped_classes()
@@ -145,9 +184,15 @@ def discover(packages: Iterable[str]) -> DiscoveredModels:
 
     tables: dict[str, DiscoveredTable] = {}
     duplicates: list[DiscoveredTable] = []
-    for metadata in collector.metadatas.values():
+    # the main Base first: a frozen copy of a few old tables never outranks it
+    ordered = sorted(collector.metadatas.values(), key=lambda m: -len(m.tables))
+    for metadata in ordered:
         for table in metadata.tables.values():
-            found = DiscoveredTable(table, tuple(sorted(set(by_table.get(id(table), [])))))
+            found = DiscoveredTable(
+                table,
+                tuple(sorted(set(by_table.get(id(table), [])))),
+                collector.modules.get(id(metadata), ""),
+            )
             existing = tables.get(table.fullname)
             if existing is None:
                 tables[table.fullname] = found

@@ -6,7 +6,7 @@ the same way as reflected ones, so one comparator serves model-vs-live and live-
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -59,6 +59,9 @@ class _Builder:
         self.default_schema = default_schema
         self.ddl = dialect.ddl_compiler(dialect, None)  # type: ignore[arg-type]
         self.enums: dict[str, EnumInfo] = {}
+        # objects the models declare that PostgreSQL would not build, or declare twice
+        self.skipped: list[dict[str, str]] = []
+        self.duplicates: list[dict[str, str]] = []
 
     # -- helpers -------------------------------------------------------------------------
     def sql(self, element: ClauseElement) -> str:
@@ -66,9 +69,15 @@ class _Builder:
             return element.text
         if isinstance(element, True_ | False_):
             return "true" if isinstance(element, True_) else "false"
-        if isinstance(element, FunctionElement) and not element.clauses.clauses:
-            # the common server defaults (now(), gen_random_uuid(), CURRENT_TIMESTAMP) without
-            # a compiler round: 25 µs each adds up over thousands of columns
+        if (
+            isinstance(element, FunctionElement)
+            and not element.clauses.clauses
+            and type(element).__module__ == "sqlalchemy.sql.functions"
+            and not hasattr(type(element), "_compiler_dispatcher")
+        ):
+            # the stock server defaults (now(), gen_random_uuid(), CURRENT_TIMESTAMP) without
+            # a compiler round: 25 µs each adds up over thousands of columns. A function of the
+            # project's own (a ``@compiles`` rule) always goes through the compiler.
             name = getattr(element, "name", None)
             if isinstance(name, str) and name.isidentifier() and not element.packagenames:
                 return name.upper() if isinstance(element, AnsiFunction) else f"{name}()"
@@ -92,19 +101,59 @@ class _Builder:
         return qualified(schema or self.default_schema, name, self.default_schema)
 
     def impl(self, type_: TypeEngine[Any]) -> TypeEngine[Any]:
-        seen = 0
-        while isinstance(type_, TypeDecorator) and seen < 10:
-            type_ = type_.load_dialect_impl(self.dialect)
-            seen += 1
-        variant = getattr(type_, "_variant_mapping", {}).get(self.dialect.name)
-        return variant if isinstance(variant, TypeEngine) else type_
-
-    def compile_type(self, type_: TypeEngine[Any]) -> str:
+        """The type PostgreSQL gets: variants chosen, decorators and emulated types resolved
+        to the dialect's implementation (``Interval`` is ``INTERVAL`` here, not a timestamp)."""
+        for _ in range(10):
+            variant = getattr(type_, "_variant_mapping", {}).get(self.dialect.name)
+            if isinstance(variant, TypeEngine) and variant is not type_:
+                type_ = variant
+                continue
+            if isinstance(type_, TypeDecorator):
+                resolved = type_.type_engine(self.dialect)
+                if resolved is type_:
+                    break
+                type_ = resolved
+                continue
+            break
         try:
-            return type_.compile(dialect=self.dialect)
-        except sa_exc.SQLAlchemyError as exc:
-            log.warning("schema.model.type_not_compilable", type=repr(type_), error=str(exc))
-            return repr(type_)
+            return type_.dialect_impl(self.dialect)
+        except sa_exc.SQLAlchemyError:
+            return type_
+
+    def compile_type(self, column: Column[Any]) -> str:
+        """The column's type exactly as ``CREATE TABLE`` would spell it on PostgreSQL."""
+        compiler = self.dialect.type_compiler_instance
+        try:
+            return compiler.process(column.type, type_expression=column)
+        except (sa_exc.SQLAlchemyError, TypeError, AttributeError, NotImplementedError) as exc:
+            try:
+                return compiler.process(self.impl(column.type))
+            except (sa_exc.SQLAlchemyError, TypeError, AttributeError, NotImplementedError):
+                log.warning(
+                    "schema.model.type_not_compilable", type=repr(column.type), error=str(exc)
+                )
+                return repr(column.type)
+
+    def creates(self, item: Any) -> bool:
+        """Whether ``CREATE`` on PostgreSQL would build ``item`` (``ddl_if``, create rules)."""
+        rule = getattr(item, "_create_rule", None)
+        try:
+            if rule is not None and not rule(self.ddl):
+                return False
+            condition = getattr(item, "_ddl_if", None)
+            if condition is None:
+                return True
+            return bool(
+                condition._should_execute(None, item, None, compiler=self.ddl, checkfirst=False)
+            )
+        except Exception as exc:  # noqa: BLE001 - a user's callable: assume it is built
+            log.warning("schema.model.ddl_if_failed", object=repr(item), error=str(exc))
+            return True
+
+    def skip(self, table: Table, what: str, name: str | None, reason: str) -> None:
+        self.skipped.append(
+            {"table": table.fullname, "object": f"{what} {name or '(unnamed)'}", "reason": reason}
+        )
 
     def enum_of(self, inner: TypeEngine[Any]) -> str | None:
         if isinstance(inner, sqltypes.ARRAY):
@@ -119,7 +168,7 @@ class _Builder:
     # -- columns -------------------------------------------------------------------------
     def column(self, col: Column[Any], position: int, serial: Column[Any] | None) -> ColumnInfo:
         impl = self.impl(col.type)
-        type_text = self.compile_type(impl)
+        type_text = self.compile_type(col)
         type_key = normalize_type(type_text, self.default_schema)
         default: str | None = None
         default_key: str | None = None
@@ -179,11 +228,11 @@ class _Builder:
             ref_columns=tuple(ref_columns),
             on_delete=(fk.ondelete or "NO ACTION").upper(),
             on_update=(fk.onupdate or "NO ACTION").upper(),
+            deferrable=bool(fk.deferrable),
+            initially_deferred=(fk.initially or "").upper() == "DEFERRED",
         )
 
     def check(self, ck: CheckConstraint, table: Table) -> CheckInfo | None:
-        if ck._create_rule is not None and not ck._create_rule(self.ddl):
-            return None
         text = self.sql(ck.sqltext)
         return CheckInfo(self.name_of(ck, table), text, canonical_key(text))
 
@@ -238,23 +287,34 @@ class _Builder:
         uniques: list[UniqueInfo] = []
         checks: list[CheckInfo] = []
         for const in sorted(table.constraints, key=lambda c: c._creation_order):
+            if const is pk:
+                continue
+            if not self.creates(const):
+                name = const.name if isinstance(const.name, str) else None
+                self.skip(table, type(const).__name__, name, "not created on PostgreSQL")
+                continue
             if isinstance(const, ForeignKeyConstraint):
-                fks.append(self.foreign_key(const, table))
+                self.once(table, fks, self.foreign_key(const, table), "foreign key", _fk_signature)
             elif isinstance(const, UniqueConstraint):
                 cols = tuple(c.name for c in const.columns)
-                uniques.append(UniqueInfo(self.name_of(const, table), cols, "constraint"))
+                unique = UniqueInfo(self.name_of(const, table), cols, "constraint")
+                self.once(table, uniques, unique, "unique", _unique_signature)
             elif isinstance(const, CheckConstraint):
                 info = self.check(const, table)
                 if info is not None:
                     checks.append(info)
         indexes: list[IndexInfo] = []
         for ix in sorted(table.indexes, key=lambda i: i.name or ""):
+            if not self.creates(ix):
+                self.skip(table, "index", ix.name, "not created on PostgreSQL (ddl_if)")
+                continue
             info_ix = self.index(ix, table)
             plain = all(isinstance(e, Column) for e in ix.expressions)
             if info_ix.unique and plain and not info_ix.predicate and info_ix.method == "btree":
-                uniques.append(UniqueInfo(info_ix.name, info_ix.elements, "index"))
+                unique = UniqueInfo(info_ix.name, info_ix.elements, "index")
+                self.once(table, uniques, unique, "unique", _unique_signature)
             else:
-                indexes.append(info_ix)
+                self.once(table, indexes, info_ix, "index", _index_signature)
         return TableInfo(
             schema=schema,
             name=table.name,
@@ -267,6 +327,41 @@ class _Builder:
             indexes=tuple(indexes),
             mapped_by=found.classes,
         )
+
+    def once(
+        self,
+        table: Table,
+        into: list[Any],
+        item: Any,
+        what: str,
+        signature: Callable[[Any], object],
+    ) -> None:
+        """Append ``item`` unless an object enforcing the same thing (or one of the same name,
+        which PostgreSQL cannot hold twice) is already there: declared twice, built once."""
+        sig = signature(item)
+        for other in into:
+            if signature(other) == sig or (item.name and other.name == item.name):
+                self.duplicates.append(
+                    {
+                        "table": table.fullname,
+                        "object": f"{what} {item.name or '(unnamed)'}",
+                        "same_as": other.name or "(unnamed)",
+                    }
+                )
+                return
+        into.append(item)
+
+
+def _fk_signature(fk: ForeignKeyInfo) -> object:
+    return (fk.target, fk.on_delete, fk.on_update, fk.deferrable, fk.initially_deferred)
+
+
+def _unique_signature(unique: UniqueInfo) -> object:
+    return frozenset(unique.columns)
+
+
+def _index_signature(ix: IndexInfo) -> object:
+    return ix.signature if ix.signature is not None else ("name", ix.name)
 
 
 def _quote(text: str) -> str:
@@ -293,4 +388,6 @@ def model_schema(
         info = builder.table(item)
         schema.tables[info.key] = info
     schema.enums = dict(builder.enums)
+    schema.skipped = list(builder.skipped)
+    schema.duplicates = list(builder.duplicates)
     return schema

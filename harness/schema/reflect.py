@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -109,10 +109,12 @@ def reflect_schema(
     schemas: Sequence[str] = ("public",),
     *,
     objects: bool = True,
+    then: Callable[[psycopg.Connection[Any], LiveSchema], None] | None = None,
 ) -> LiveSchema:
     """Reflect tables, columns, constraints, indexes, enums (and, with ``objects``, sequences,
     views and functions) of ``schemas``. The first schema is the default one: its objects are
-    keyed by bare name, others as ``schema.name``.
+    keyed by bare name, others as ``schema.name``. ``then`` runs on the same connection and
+    snapshot once the schema is assembled (for questions only the server can answer).
     """
     started = time.perf_counter()
     names = list(dict.fromkeys(schemas)) or ["public"]
@@ -142,12 +144,14 @@ def reflect_schema(
                     cursors.append((name, cur))
             for name, cur in cursors:
                 rows[name] = cur.fetchall()
+            schema = _Assembler(names[0]).build(rows, source=display_url(url))
+            if then is not None:
+                then(conn, schema)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(
                 f"lost connection to {display_url(url)}: {_reason(exc, url)}"
             ) from None
         conn.rollback()
-    schema = _Assembler(names[0]).build(rows, source=display_url(url))
     schema.server_version = f"{version // 10000}.{version % 10000}"
     schema.queries = len(queries)
     log.debug(
@@ -258,7 +262,9 @@ class _Assembler:
 
     def constraints(self, rows: list[tuple[Any, ...]]) -> dict[str, _Constraints]:
         out: dict[str, _Constraints] = {}
-        for nsp, rel, name, contype, conkey, ref_nsp, ref_rel, ref_cols, upd, dele, expr, _ in rows:
+        for row in rows:
+            nsp, rel, name, contype, conkey, ref_nsp, ref_rel, ref_cols, upd, dele, expr = row[:11]
+            deferrable, deferred = bool(row[12]), bool(row[13])
             key = self.key(nsp, rel)
             found = out.setdefault(key, _Constraints())
             cols = self.names(key, conkey)
@@ -275,6 +281,8 @@ class _Assembler:
                         ref_columns=tuple(ref_cols or ()),
                         on_delete=_ACTIONS.get(dele, dele),
                         on_update=_ACTIONS.get(upd, upd),
+                        deferrable=deferrable,
+                        initially_deferred=deferred,
                     )
                 )
             elif contype == "c":

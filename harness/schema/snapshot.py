@@ -62,6 +62,14 @@ class ForeignKeyInfo:
     ref_columns: tuple[str, ...]
     on_delete: str = "NO ACTION"
     on_update: str = "NO ACTION"
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+    @property
+    def timing(self) -> str:
+        if not self.deferrable:
+            return "NOT DEFERRABLE"
+        return "DEFERRABLE INITIALLY " + ("DEFERRED" if self.initially_deferred else "IMMEDIATE")
 
     @property
     def target(self) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
@@ -73,6 +81,8 @@ class ForeignKeyInfo:
             text += f" ON DELETE {self.on_delete}"
         if self.on_update != "NO ACTION":
             text += f" ON UPDATE {self.on_update}"
+        if self.deferrable:
+            text += f" {self.timing}"
         return text
 
 
@@ -210,6 +220,9 @@ class LiveSchema:
     queries: int = 0
     # Things a comparison should know: e.g. model tables defined twice under different Bases.
     notes: list[str] = field(default_factory=list)
+    # model side: declared objects PostgreSQL would not build, and declarations merged as one
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    duplicates: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def column_count(self) -> int:

@@ -221,3 +221,22 @@ def split_ordering(text: str) -> tuple[str, bool, bool | None]:
         first = nulls.upper() == "FIRST"
         nulls_first = None if first == descending else first
     return text[: match.start()], descending, nulls_first
+
+
+def not_null_columns(text: str) -> frozenset[str] | None:
+    """The columns of a predicate that only says ``a IS NOT NULL [AND b IS NOT NULL …]``,
+    or ``None`` for any other predicate."""
+    try:
+        node = canon(parse(text))
+    except (ParseError, RecursionError):
+        return None
+    items = _seq(node[1]) if node[0] == "and" else (node,)
+    names: set[str] = set()
+    for item in items:
+        part = _node(item)
+        if part[0] == "not" and _node(part[1])[0] == "isnull" and _node(part[1])[2] is False:
+            part = ("isnull", _node(part[1])[1], True)
+        if part[0] != "isnull" or part[2] is not True or _node(part[1])[0] != "col":
+            return None
+        names.add(str(_node(part[1])[1]))
+    return frozenset(names)
