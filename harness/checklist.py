@@ -21,7 +21,7 @@ import httpx
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.flow import FlowError
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 from harness.results import Finding, GateResult
 from harness.system import SystemInfo, serve_system
 
@@ -103,7 +103,7 @@ class ItemResult:
 def load_items(config: HarnessConfig) -> list[tuple[str, str, ChecklistItem]]:
     if not config.release_checklist:
         raise ConfigError("[tool.harness] release_checklist is not set")
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     items = load_object(config.release_checklist, what="release checklist")
     try:
         return [(str(i), str(t), fn) for i, t, fn in items]

@@ -39,7 +39,18 @@ class HarnessConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     root: Path = Field(default_factory=Path.cwd)
+    # where the project's own code is imported from, relative to root (like pytest's
+    # ``pythonpath``): the harness never needs the project pip-installed
+    pythonpath: list[str] = Field(default_factory=lambda: ["."])
     models: list[str] = Field(default_factory=list)
+    # module globs the models walk leaves out (besides tests, migrations and snapshots)
+    exclude_models: list[str] = Field(default_factory=list)
+    # the schemas compared besides the default one (empty: the default schema and every
+    # schema a model names)
+    schemas: list[str] = Field(default_factory=list)
+    # Alembic's version table when env.py sets ``version_table=`` (None: read from alembic.ini
+    # ``version_table`` if set, else ``alembic_version``)
+    version_table: str | None = None
     alembic_ini: str = "alembic.ini"
     app: str | None = None
     settings: str | None = None
@@ -75,6 +86,15 @@ class HarnessConfig(BaseModel):
         return (self.root / self.alembic_ini).resolve()
 
     @property
+    def import_paths(self) -> list[Path]:
+        return [(self.root / entry).resolve() for entry in self.pythonpath]
+
+    @property
+    def ignored_tables(self) -> tuple[str, ...]:
+        """Tables no model maps on purpose: Alembic's version table."""
+        return (self.version_table or _alembic_version_table(self.alembic_ini_path),)
+
+    @property
     def allowlist_path(self) -> Path | None:
         return (self.root / self.allowlist).resolve() if self.allowlist else None
 
@@ -88,16 +108,39 @@ def find_pyproject(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(path: Path | None = None) -> HarnessConfig:
-    """Read ``[tool.harness]`` from ``path`` (a pyproject.toml) or the nearest one above cwd."""
+def _alembic_version_table(ini: Path) -> str:
+    """``version_table`` from alembic.ini's main section, when a project keeps it there."""
+    try:
+        text = ini.read_text()
+    except OSError:
+        return "alembic_version"
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "version_table" and value.strip():
+            return value.strip()
+    return "alembic_version"
+
+
+def load_config(path: Path | None = None, *, required: bool = True) -> HarnessConfig:
+    """Read ``[tool.harness]`` from ``path`` (a pyproject.toml) or the nearest one above cwd.
+
+    With ``required=False`` (a command whose flags say enough) no file, or a file without the
+    table, gives the defaults rooted at the current directory (or at that file's directory).
+    """
     pyproject = path or find_pyproject()
     if pyproject is None or not pyproject.is_file():
+        if path is None and not required:
+            return HarnessConfig()
+        if path is not None:
+            raise ConfigError(f"{path}: no such file")
         raise ConfigError("no pyproject.toml with a [tool.harness] table found from here upwards")
     try:
         data = tomllib.loads(pyproject.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from exc
     table = data.get("tool", {}).get("harness")
+    if table is None and not required:
+        return HarnessConfig(root=pyproject.parent.resolve())
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: no [tool.harness] table")
     try:

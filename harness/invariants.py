@@ -31,7 +31,7 @@ from psycopg.rows import dict_row
 from harness.config import HarnessConfig
 from harness.db.urls import redact, to_sync, validate_url
 from harness.errors import ConfigError, DatabaseUnavailable, HarnessError
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 from harness.logs import get_logger
 from harness.results import Finding, GateResult, Severity
 
@@ -101,7 +101,7 @@ def load_invariants(config: HarnessConfig) -> list[Invariant]:
         raise ConfigError(
             "[tool.harness] invariants is not set (e.g. invariants = 'contracts.invariants')"
         )
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     ref = config.invariants if ":" in config.invariants else f"{config.invariants}:INVARIANTS"
     found = load_object(ref, what="invariants")
     return validate_invariants(found() if callable(found) else found, ref)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from harness.config import HarnessConfig
 from harness.errors import ConfigError
 
 
@@ -15,6 +16,13 @@ def ensure_on_path(root: Path) -> None:
     text = str(root)
     if text not in sys.path:
         sys.path.insert(0, text)
+
+
+def put_project_on_path(config: HarnessConfig) -> None:
+    """The one place the harness makes a project's code importable: its ``pythonpath``
+    entries (default: the directory of its pyproject.toml), first on ``sys.path``."""
+    for path in reversed(config.import_paths):
+        ensure_on_path(path)
 
 
 def load_object(ref: str, *, what: str = "object") -> Any:

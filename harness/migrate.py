@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from alembic import command
@@ -12,15 +11,14 @@ from alembic.script import ScriptDirectory
 from harness.config import HarnessConfig
 from harness.db.urls import to_async
 from harness.errors import ConfigError
+from harness.loading import put_project_on_path
 
 
 def alembic_config(config: HarnessConfig, url: str | None = None) -> Config:
     ini = config.alembic_ini_path
     if not ini.exists():
         raise ConfigError(f"alembic config not found: {ini}")
-    root = str(config.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    put_project_on_path(config)
     cfg = Config(str(ini))
     if url is not None:
         cfg.attributes["url"] = url

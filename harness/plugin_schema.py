@@ -76,14 +76,14 @@ def _run_contract(config: pytest.Config, hconfig: HarnessConfig) -> ContractRun:
     if run.done:
         return run
     run.done = True
-    from harness.schema import check_migrations, check_schema
+    from harness.schema import check_migrations, check_project_schema
 
     spec = config.getoption("--harness-db") or config.getini("harness_db") or None
     try:
         with open_server(spec) as server:
             factory = DatabaseFactory(server)
             with factory.temporary_clone(factory.template(hconfig)) as clone:
-                run.schema = check_schema(clone.url, hconfig.models, hconfig.allowlist_path)
+                run.schema = check_project_schema(hconfig, clone.url)
             with factory.temporary_empty() as empty:
                 run.migrations = check_migrations(
                     hconfig.alembic_ini_path,

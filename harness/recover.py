@@ -40,7 +40,7 @@ from harness.db.servers import resolve_spec
 from harness.db.urls import is_postgres_url, redact, to_async, to_sync, validate_url
 from harness.errors import ConfigError, DatabaseUnavailable, HarnessError
 from harness.invariants import DatabaseNotReady, read_only_connection
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 from harness.logs import get_logger
 from harness.results import Finding, GateResult
 from harness.silent.records import first_line, sqlstate_of
@@ -104,7 +104,7 @@ def load_hook(config: HarnessConfig) -> RecoverHook:
         raise ConfigError(
             "[tool.harness] recover is not set (e.g. recover = 'contracts.recovery:recover')"
         )
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     hook = load_object(config.recover, what="recover hook")
     if not callable(hook):
         raise ConfigError(f"recover hook {config.recover!r} is not callable")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from harness.config import HarnessConfig
-from harness.errors import ConfigError
-from harness.results import GateResult, RunResult
+from harness.errors import ConfigError, DatabaseUnavailable
+from harness.results import Finding, GateResult, RunResult
 from harness.workspace import Workspace, fresh_database
 
 if TYPE_CHECKING:
@@ -38,9 +39,15 @@ def _observed(ctx: RunContext) -> ObservedRun:
     from harness.silent.gate import observed_smoke_run
 
     found = ctx.memo.get("observed_smoke")
+    if isinstance(found, BaseException):  # it failed for smoke already: the same cause
+        raise found
     if found is None:
-        with fresh_database(ctx.workspace) as database:
-            found = ctx.memo["observed_smoke"] = observed_smoke_run(ctx.config, database.url)
+        try:
+            with fresh_database(ctx.workspace) as database:
+                found = ctx.memo["observed_smoke"] = observed_smoke_run(ctx.config, database.url)
+        except Exception as exc:
+            ctx.memo["observed_smoke"] = exc
+            raise
     return cast("ObservedRun", found)
 
 
@@ -60,10 +67,10 @@ def _invariants(ctx: RunContext) -> GateResult:
 
 
 def _schema(ctx: RunContext) -> GateResult:
-    from harness.schema import check_schema
+    from harness.schema import check_project_schema
 
     with fresh_database(ctx.workspace) as database:
-        return check_schema(database.url, ctx.config.models, ctx.config.allowlist_path)
+        return check_project_schema(ctx.config, database.url)
 
 
 def _migrations(ctx: RunContext) -> GateResult:
@@ -137,6 +144,44 @@ def default_registry() -> GateRegistry:
 ProgressFn = Callable[[str, str, GateResult | None], None]
 
 
+def _where(exc: BaseException) -> str | None:
+    """The innermost frame of the project's or the harness's code the error passed through."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "site-packages" not in f.filename] or frames
+    if not ours:
+        return None
+    frame = ours[-1]
+    return f"{frame.filename}:{frame.lineno} in {frame.name}"
+
+
+def gate_error(name: str, exc: BaseException) -> GateResult:
+    """A gate that could not finish (its setup hit a database error, a worker crashed, a
+    timeout): red, with one ``gate_error`` finding naming the cause and where it happened.
+    The other gates still run and every report is still written."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 500:
+        text = text[:497] + "…"
+    where = _where(exc)
+    cannot_run = isinstance(exc, ConfigError | DatabaseUnavailable)
+    return GateResult(
+        gate=name,
+        findings=[
+            Finding(
+                severity="error",
+                kind="gate_error",
+                message=f"gate {name} could not finish: {type(exc).__name__}: {text}",
+                object=where,
+                actual=type(exc).__name__,
+                hint="the gates before it may already name the cause (a broken schema makes "
+                "later setups fail)"
+                if not cannot_run
+                else None,
+            )
+        ],
+        metrics={"gate_error": True, "cannot_run": cannot_run},
+    )
+
+
 def run_gates(
     ctx: RunContext,
     names: list[str] | None = None,
@@ -152,7 +197,10 @@ def run_gates(
         if progress:
             progress(name, "start", None)
         gate_started = time.perf_counter()
-        result = registry.gates[name](ctx)
+        try:
+            result = registry.gates[name](ctx)
+        except Exception as exc:  # noqa: BLE001 - one gate's crash is its own red result
+            result = gate_error(name, exc)
         result.metrics.setdefault("gate_s", round(time.perf_counter() - gate_started, 3))
         run.gates.append(result)
         if progress:

@@ -19,7 +19,7 @@ import uvicorn
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, HarnessError
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 
 FAKE_PARAM_ALIASES = {
     "key_id": "gateway_key_id",
@@ -64,7 +64,7 @@ def build_app(config: HarnessConfig, context: dict[str, Any]) -> Any:
     """Instantiate the project's settings from ``context`` and call its app factory."""
     if not config.app:
         raise ConfigError("[tool.harness] app is not set (e.g. app = 'app.main:create_app')")
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     factory = load_object(config.app, what="app factory")
     if not config.settings:
         return factory()
@@ -80,7 +80,7 @@ def build_fake(config: HarnessConfig, name: str, context: dict[str, Any]) -> Any
     ref = config.fakes.get(name)
     if ref is None:
         raise ConfigError(f"[tool.harness] fakes has no {name!r} entry")
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     factory = load_object(ref, what=f"fake {name}")
     kwargs: dict[str, Any] = {}
     for param in inspect.signature(factory).parameters:

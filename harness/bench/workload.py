@@ -21,7 +21,7 @@ from harness.asgi import call_asgi
 from harness.bench.targets import Target
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 
 DEFAULT_WORKLOAD = "benchmarks.workload:workload"
 
@@ -104,7 +104,7 @@ class Workload(Protocol):
 
 def load_workload(config: HarnessConfig) -> Workload:
     ref = config.bench or DEFAULT_WORKLOAD
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     obj = load_object(ref, what="bench workload")
     workload = obj() if isinstance(obj, type) else obj
     if not isinstance(workload, Workload):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -58,26 +59,79 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+_real_stdout: list[TextIO] = []
+
+
+def real_stdout() -> TextIO:
+    """Where the command's own output goes (the process's stdout, whatever user code did)."""
+    return _real_stdout[-1] if _real_stdout else sys.stdout
+
+
+@contextmanager
+def stdout_kept() -> Iterator[TextIO]:
+    """Keep the real stdout for the harness's own output and point everything else at stderr
+    while the command runs: user code that prints, warns or logs to stdout at import time
+    (models, app factories, hooks) cannot break a JSON document or a JUnit file. At the file
+    descriptor level when stdout is the process's fd 1 (C extensions and subprocesses too)."""
+    try:
+        is_fd1 = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        is_fd1 = False
+    previous_file = out._file
+    if is_fd1:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        real: TextIO = open(saved, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        os.dup2(2, 1)
+        _real_stdout.append(real)
+        out.file = real
+        try:
+            yield real
+        finally:
+            real.flush()
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            _real_stdout.pop()
+            out._file = previous_file
+        return
+    original = sys.stdout
+    _real_stdout.append(original)
+    out.file = original
+    sys.stdout = sys.stderr
+    try:
+        yield original
+    finally:
+        sys.stdout = original
+        _real_stdout.pop()
+        out._file = previous_file
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn every cannot-run condition into one readable line and exit 2."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         configure(os.environ.get("HARNESS_LOG_LEVEL", "WARNING"))
-        try:
-            return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except HarnessError as exc:
-            fail(str(exc))
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except Exception as exc:
-            if os.environ.get("HARNESS_DEBUG"):
-                raise
-            fail(f"internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for details)")
+        with stdout_kept():
+            return _guarded(func, *args, **kwargs)
 
     return wrapper
+
+
+def _guarded(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    try:
+        return func(*args, **kwargs)
+    except (typer.Exit, typer.Abort):
+        raise
+    except HarnessError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:
+        if os.environ.get("HARNESS_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for details)")
 
 
 def config_from(path: Path | None) -> HarnessConfig:
@@ -85,10 +139,12 @@ def config_from(path: Path | None) -> HarnessConfig:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
+    stream = real_stdout()
+    stream.write(json.dumps(data, default=str) + "\n")
+    stream.flush()
 
 
 def emit_json_doc(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-    sys.stdout.flush()
+    stream = real_stdout()
+    stream.write(json.dumps(data, indent=2, default=str) + "\n")
+    stream.flush()

@@ -6,7 +6,6 @@ applies to the code (stale), or its gates could not run; 2 when the command cann
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from harness.cli.common import (
     err,
     handle_errors,
     out,
+    real_stdout,
 )
 from harness.mutants.loader import find_mutants
 from harness.mutants.run import MutantOutcome, mutants_result, run_mutants
@@ -103,7 +103,7 @@ def render(result: GateResult, outcomes: list[MutantOutcome], show_diff: bool) -
         table.add_row(
             outcome.mutant.id, *cells, STATUS[outcome.status], f"{outcome.duration_s:.1f} s"
         )
-    wide = Console(file=sys.stdout, width=max(out.width, MATRIX_WIDTH), highlight=False)
+    wide = Console(file=real_stdout(), width=max(out.width, MATRIX_WIDTH), highlight=False)
     wide.print(table)
     out.print(
         "[dim]KILLED: the gate failed on the mutated copy · survived: it held · "

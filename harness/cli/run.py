@@ -16,6 +16,7 @@ from harness.cli.common import (
     config_from,
     emit_json_doc,
     err,
+    fail,
     handle_errors,
     out,
 )
@@ -59,6 +60,10 @@ def run(
     finally:
         workspace_cm.__exit__(None, None, None)
     files = write_run_files(result, directory)
+    if result.gates and all(g.metrics.get("cannot_run") for g in result.gates):
+        # nothing could run at all (bad config, no database): one line, exit 2 — the report
+        # files still say which gate and why
+        fail(result.gates[0].findings[0].message)
     if fmt is OutputFormat.json:
         emit_json_doc(result.to_dict())
     else:

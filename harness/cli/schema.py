@@ -13,14 +13,16 @@ from harness.cli.common import (
     ReportFormat,
     config_from,
     emit_json_doc,
+    err,
     handle_errors,
     out,
 )
-from harness.config import HarnessConfig
+from harness.config import HarnessConfig, load_config
 from harness.db import DatabaseFactory, open_server, resolve_spec
 from harness.db.urls import is_postgres_url, validate_url
+from harness.errors import ConfigError
 from harness.results import GateResult
-from harness.schema import check_migrations, check_schema, diff_schemas
+from harness.schema import check_migrations, check_project_schema, diff_schemas
 from harness.schema.render import render_junit, render_markdown, render_text
 from harness.workspace import fresh_database, open_workspace
 
@@ -50,15 +52,29 @@ def _packages(cfg: HarnessConfig, models: str | None) -> list[str]:
 
 
 def run_schema_check(
-    cfg: HarnessConfig, db: str | None, packages: list[str], allowlist: Path | None
+    cfg: HarnessConfig,
+    db: str | None,
+    packages: list[str],
+    allowlist: Path | None,
+    *,
+    schemas: list[str] | None = None,
+    exclude_models: list[str] | None = None,
 ) -> GateResult:
     """A URL is checked as it is (any revision, e.g. production); otherwise a fresh clone of
     the migrated template on the embedded or docker server."""
+    if not packages:
+        raise ConfigError("no models to check: pass --models or set [tool.harness] models")
+    options = {
+        "packages": packages,
+        "allowlist_path": allowlist,
+        "schemas": schemas,
+        "exclude_models": exclude_models or (),
+    }
     spec = resolve_spec(db)
     if is_postgres_url(spec):
-        return check_schema(validate_url(spec), packages, allowlist)
+        return check_project_schema(cfg, validate_url(spec), **options)  # type: ignore[arg-type]
     with open_workspace(cfg, spec) as ws, fresh_database(ws) as database:
-        return check_schema(database.url, packages, allowlist)
+        return check_project_schema(cfg, database.url, **options)  # type: ignore[arg-type]
 
 
 def run_migrations_check(cfg: HarnessConfig, db: str | None, allowlist: Path | None) -> GateResult:
@@ -79,12 +95,41 @@ def schema_check(
     allowlist: Annotated[
         Path | None, typer.Option("--allowlist", help="TOML of accepted differences")
     ] = None,
+    exclude_models: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-models", help="module glob the models walk leaves out (repeatable)"
+        ),
+    ] = None,
+    schema: Annotated[
+        list[str] | None,
+        typer.Option("--schema", help="database schema to compare (repeatable; first: default)"),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="also list what was skipped or merged, and why")
+    ] = False,
     fmt: SchemaFormat = ReportFormat.text,
     config: ConfigOption = None,
 ) -> None:
-    """Every mapped ORM class (all Bases and registries) against the live schema."""
-    cfg = config_from(config)
-    result = run_schema_check(cfg, db, _packages(cfg, models), allowlist or cfg.allowlist_path)
+    """Every mapped ORM class (all Bases and registries) against the live schema.
+    Needs no configuration file when --db URL and --models say enough."""
+    cfg = load_config(config, required=config is not None or not models)
+    result = run_schema_check(
+        cfg,
+        db,
+        _packages(cfg, models),
+        allowlist or cfg.allowlist_path,
+        schemas=schema,
+        exclude_models=exclude_models,
+    )
+    if verbose and fmt is ReportFormat.text:
+        for item in result.details.get("skipped", []):
+            err.print(f"skipped {item['table']} {item['object']}: {item['reason']}", markup=False)
+        for item in result.details.get("merged_duplicates", []):
+            err.print(
+                f"merged {item['table']} {item['object']}: declared again as {item['same_as']}",
+                markup=False,
+            )
     render(result, fmt)
 
 

@@ -25,7 +25,7 @@ import httpx
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 
 if TYPE_CHECKING:
     from schemathesis import Case, Response
@@ -123,7 +123,7 @@ def load_contract(config: HarnessConfig) -> FuzzContract:
             "[tool.harness] fuzz is not set (e.g. fuzz = 'contracts.fuzz:CONTRACT'): the fuzzer "
             "needs it to log in as a user and an admin"
         )
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     found = load_object(config.fuzz, what="fuzz contract")
     contract = found() if callable(found) and not isinstance(found, FuzzContract) else found
     if not isinstance(contract, FuzzContract):

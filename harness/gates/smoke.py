@@ -11,7 +11,7 @@ import httpx
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.flow import FlowError, StepRecorder
-from harness.loading import ensure_on_path, load_object
+from harness.loading import load_object, put_project_on_path
 from harness.results import Finding, GateResult
 from harness.system import SystemInfo, serve_system
 
@@ -21,7 +21,7 @@ Flow = Callable[[SystemInfo, httpx.AsyncClient, StepRecorder], Awaitable[None]]
 def load_flow(config: HarnessConfig) -> Flow:
     if not config.smoke:
         raise ConfigError("[tool.harness] smoke is not set (e.g. smoke = 'scenarios.smoke:flow')")
-    ensure_on_path(config.root)
+    put_project_on_path(config)
     flow: Flow = load_object(config.smoke, what="smoke flow")
     return flow
 

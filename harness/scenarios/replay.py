@@ -66,10 +66,10 @@ def schema_gate(config: HarnessConfig, workspace: Workspace) -> GateResult | Non
     """The models against a freshly migrated clone (None when no models are configured)."""
     if not config.models:
         return None
-    from harness.schema import check_schema
+    from harness.schema import check_project_schema
 
     with fresh_database(workspace) as database:
-        result = check_schema(database.url, config.models, config.allowlist_path)
+        result = check_project_schema(config, database.url)
     result.gate = "schema"
     return result
 

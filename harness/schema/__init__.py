@@ -14,7 +14,12 @@ Public API::
 """
 
 from harness.schema.allowlist import Allowlist, apply_allowlist, load_allowlist
-from harness.schema.check import ALLOWABLE_KINDS, check_schema, diff_schemas
+from harness.schema.check import (
+    ALLOWABLE_KINDS,
+    check_project_schema,
+    check_schema,
+    diff_schemas,
+)
 from harness.schema.compare import SCHEMA_KINDS, CompareOptions, compare, compare_schemas
 from harness.schema.discovery import DiscoveredModels, DiscoveredTable, discover
 from harness.schema.expected import model_schema
@@ -36,6 +41,7 @@ __all__ = [
     "LiveSchema",
     "apply_allowlist",
     "check_migrations",
+    "check_project_schema",
     "check_schema",
     "compare",
     "compare_schemas",

@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 
+from harness.config import HarnessConfig
+from harness.loading import put_project_on_path
 from harness.logs import get_logger
 from harness.results import Finding, GateResult
 from harness.schema.allowlist import Applied, apply_allowlist, load_allowlist
@@ -158,6 +160,29 @@ def check_schema(
         warnings=metrics["warnings"],
     )
     return GateResult(gate="schema", findings=findings, metrics=metrics, details=details)
+
+
+def check_project_schema(
+    config: HarnessConfig,
+    url: str,
+    *,
+    packages: Sequence[str] | None = None,
+    allowlist_path: Path | None = None,
+    schemas: Sequence[str] | None = None,
+    exclude_models: Sequence[str] = (),
+) -> GateResult:
+    """:func:`check_schema` as a project configures it: its code importable from its
+    ``pythonpath``, its models, exclusions, schemas, allowlist and Alembic version table.
+    Arguments given here (from flags) win over the configuration."""
+    put_project_on_path(config)
+    return check_schema(
+        url,
+        list(packages) if packages is not None else config.models,
+        allowlist_path if allowlist_path is not None else config.allowlist_path,
+        schemas=tuple(schemas or config.schemas or ()) or ("public",),
+        ignore_tables=config.ignored_tables,
+        exclude_models=[*config.exclude_models, *exclude_models],
+    )
 
 
 def diff_schemas(

