@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+
 from harness.config import HarnessConfig
-from harness.invariants import load_invariants
+from harness.invariants import DatabaseNotReady, load_invariants
 from harness.results import Finding, GateResult
 from harness.scenarios.loader import find_scenarios
 from harness.scenarios.model import Scenario
@@ -58,16 +60,48 @@ def run_scenarios(
     invariants = load_invariants(config) if config.invariants else []
     results: list[ScenarioResult] = []
     for scenario in scenarios:
+        started = time.perf_counter()
         with fresh_database(workspace, keep=keep_db) as database:
-            result = asyncio.run(
-                run_scenario(config, scenario, database.url, invariants=invariants, trace=trace)
-            )
+            try:
+                result = asyncio.run(
+                    run_scenario(config, scenario, database.url, invariants=invariants, trace=trace)
+                )
+            except (DatabaseNotReady, psycopg.Error, OSError, TimeoutError) as exc:
+                # this scenario could not be replayed here (e.g. its checks cannot read a
+                # broken schema): a failed scenario, and the next one still runs
+                result = _crashed(scenario, exc, time.perf_counter() - started)
             if keep_db:
                 result.database_url = database.url
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
+
+
+def _crashed(scenario: Scenario, exc: BaseException, seconds: float) -> ScenarioResult:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return ScenarioResult(
+        id=scenario.id,
+        title=scenario.title,
+        date=scenario.date,
+        severity=scenario.severity,
+        description=scenario.description,
+        report=scenario.report,
+        source=scenario.source,
+        given=scenario.given.summary,
+        ok=False,
+        duration_s=seconds,
+        findings=[
+            Finding(
+                severity="error",
+                kind="scenario_error",
+                message=f"scenario {scenario.id} could not be replayed: "
+                f"{type(exc).__name__}: {text[:400]}",
+                object=scenario.id,
+                actual=type(exc).__name__,
+            )
+        ],
+    )
 
 
 def gate_result(results: Iterable[ScenarioResult], *, gate: str = GATE) -> GateResult:

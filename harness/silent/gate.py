@@ -15,8 +15,8 @@ from typing import Any
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.invariants import invariants_gate
-from harness.results import GateResult
+from harness.invariants import DatabaseNotReady, invariants_gate
+from harness.results import Finding, GateResult
 from harness.silent.detector import AllowRule, SilentFailureDetector
 
 GATE = "silent"
@@ -89,5 +89,23 @@ def observed_smoke_run(config: HarnessConfig, database_url: str) -> ObservedRun:
     """Smoke, silent failures and (when configured) invariants from one run of the flow on
     ``database_url``; the invariants run after the system has stopped, on the same database."""
     smoke, silent = asyncio.run(observe_smoke(config, database_url))
-    invariants = invariants_gate(config, database_url) if config.invariants else None
+    invariants: GateResult | None = None
+    if config.invariants:
+        try:
+            invariants = invariants_gate(config, database_url)
+        except DatabaseNotReady as exc:
+            # the invariants' SQL cannot run on this schema: their own red result, and smoke
+            # and silent keep theirs (a broken schema must not hide what the flow showed)
+            invariants = GateResult(
+                gate="invariants",
+                findings=[
+                    Finding(
+                        severity="error",
+                        kind="gate_error",
+                        message=f"gate invariants could not finish: {exc}",
+                        actual=type(exc).__name__,
+                    )
+                ],
+                metrics={"gate_error": True, "cannot_run": False},
+            )
     return ObservedRun(smoke, silent, invariants)
