@@ -10,14 +10,15 @@ from contextlib import contextmanager
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 
-from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError
-from harness.logs import configure
+
+if TYPE_CHECKING:
+    from harness.config import HarnessConfig
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -112,6 +113,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from harness.logs import configure
+
         configure(os.environ.get("HARNESS_LOG_LEVEL", "WARNING"))
         with stdout_kept():
             return _guarded(func, *args, **kwargs)
@@ -135,6 +138,8 @@ def _guarded(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
 
 
 def config_from(path: Path | None) -> HarnessConfig:
+    from harness.config import load_config
+
     return load_config(path)
 
 

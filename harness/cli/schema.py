@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,14 +17,11 @@ from harness.cli.common import (
     handle_errors,
     out,
 )
-from harness.config import HarnessConfig, load_config
-from harness.db import DatabaseFactory, open_server, resolve_spec
-from harness.db.urls import is_postgres_url, validate_url
 from harness.errors import ConfigError
-from harness.results import GateResult
-from harness.schema import check_migrations, check_project_schema, diff_schemas
-from harness.schema.render import render_junit, render_markdown, render_text
-from harness.workspace import fresh_database, open_workspace
+
+if TYPE_CHECKING:  # the engines are imported when a command runs, not when the CLI starts
+    from harness.config import HarnessConfig
+    from harness.results import GateResult
 
 schema_app = typer.Typer(help="ORM models against live schemas.", no_args_is_help=True)
 migrations_app = typer.Typer(help="The Alembic migrations' round trip.", no_args_is_help=True)
@@ -35,6 +32,8 @@ SchemaFormat = Annotated[
 
 
 def render(result: GateResult, fmt: ReportFormat) -> None:
+    from harness.schema.render import render_junit, render_markdown, render_text
+
     if fmt is ReportFormat.json:
         emit_json_doc(result.to_dict())
     elif fmt is ReportFormat.junit:
@@ -62,6 +61,11 @@ def run_schema_check(
 ) -> GateResult:
     """A URL is checked as it is (any revision, e.g. production); otherwise a fresh clone of
     the migrated template on the embedded or docker server."""
+    from harness.db import resolve_spec
+    from harness.db.urls import is_postgres_url, validate_url
+    from harness.schema import check_project_schema
+    from harness.workspace import fresh_database, open_workspace
+
     if not packages:
         raise ConfigError("no models to check: pass --models or set [tool.harness] models")
     options = {
@@ -78,6 +82,9 @@ def run_schema_check(
 
 
 def run_migrations_check(cfg: HarnessConfig, db: str | None, allowlist: Path | None) -> GateResult:
+    from harness.db import DatabaseFactory, open_server
+    from harness.schema import check_migrations
+
     with open_server(db) as server, DatabaseFactory(server).temporary_empty() as empty:
         return check_migrations(
             cfg.alembic_ini_path, empty.url, cfg.models, allowlist_path=allowlist
@@ -113,6 +120,8 @@ def schema_check(
 ) -> None:
     """Every mapped ORM class (all Bases and registries) against the live schema.
     Needs no configuration file when --db URL and --models say enough."""
+    from harness.config import load_config
+
     cfg = load_config(config, required=config is not None or not models)
     result = run_schema_check(
         cfg,
@@ -142,6 +151,9 @@ def schema_diff(
 ) -> None:
     """Live schema against live schema: tables, columns, constraints, indexes, enums,
     sequences, views and functions."""
+    from harness.db.urls import validate_url
+    from harness.schema import diff_schemas
+
     render(diff_schemas(validate_url(url_a), validate_url(url_b)), fmt)
 
 
