@@ -122,6 +122,39 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+DISTRIBUTION = "payment-harness"
+# the top-level module a command imported -> the extra that installs it
+EXTRA_OF = {
+    "httpx": "system",
+    "starlette": "system",
+    "fastapi": "system",
+    "uvicorn": "system",
+    "respx": "system",
+    "faker": "system",
+    "schemathesis": "fuzz",
+    "hypothesis": "fuzz",
+    "uvloop": "bench",
+    "matplotlib": "report",
+    "jinja2": "report",
+    "testcontainers": "docker",
+    "docker": "docker",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError, command_extra: str | None = None) -> str | None:
+    """``pip install 'payment-harness[fuzz]'``-style advice when an extra's module is absent
+    (the command's own extra when known, else the one that installs that module)."""
+    top = (exc.name or "").split(".", 1)[0]
+    extra = EXTRA_OF.get(top)
+    if extra is None:
+        return None
+    extra = command_extra or extra
+    return (
+        f"this command needs the '{extra}' extra ({top} is not installed): "
+        f"pip install '{DISTRIBUTION}[{extra}]'"
+    )
+
+
 def _guarded(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     try:
         return func(*args, **kwargs)
@@ -132,6 +165,9 @@ def _guarded(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     except KeyboardInterrupt:
         fail("interrupted", 130)
     except Exception as exc:
+        advice = missing_extra(exc) if isinstance(exc, ModuleNotFoundError) else None
+        if advice is not None:
+            fail(advice)
         if os.environ.get("HARNESS_DEBUG"):
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for details)")

@@ -64,6 +64,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# the extra a command needs beyond the core (said when it is missing)
+COMMAND_EXTRA = {
+    "run": "all",
+    "serve": "system",
+    "bench": "bench",
+    "fuzz": "fuzz",
+    "report": "report",
+    "replay": "system",
+    "mutants": "system",
+    "release-check": "system",
+}
+
+
 def load_command(name: str) -> click.Command:
     """The click command ``name`` stands for, importing its module now."""
     module_name, _, attr = COMMANDS[name][0].partition(":")
@@ -93,7 +106,15 @@ class LazyGroup(TyperGroup):
         if self.listing:  # `harness --help`: the one-line help, nothing imported
             text = COMMANDS[cmd_name][1]
             return TyperCommand(cmd_name, help=text, short_help=text)
-        return load_command(cmd_name)
+        try:
+            return load_command(cmd_name)
+        except ModuleNotFoundError as exc:
+            from harness.cli.common import fail, missing_extra
+
+            advice = missing_extra(exc, COMMAND_EXTRA.get(cmd_name))
+            if advice is None:
+                raise
+            fail(advice)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self.listing = True

@@ -22,13 +22,13 @@ from harness.cli.common import (
     handle_errors,
     out,
 )
-from harness.config import HarnessConfig
 from harness.db.urls import database_of, redact
-from harness.system import SeedHook, SystemInfo, serve_system
 from harness.workspace import fresh_database, open_workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the system (uvicorn, the fakes) is imported only by `serve` itself
+    from harness.config import HarnessConfig
     from harness.scenarios.model import Scenario
+    from harness.system import SeedHook, SystemInfo
 
 db_app = typer.Typer(help="Databases for poking at.", no_args_is_help=True)
 
@@ -93,6 +93,8 @@ async def _serve(
                 )
             except Exception as exc:
                 raise given_failed(scenario.id, exc) from exc
+
+    from harness.system import serve_system
 
     async with serve_system(cfg, database_url, port=port, purpose="serve", seed=seed) as info:
         extra: dict[str, Any] = {}
