@@ -138,9 +138,9 @@ class ContractItem(pytest.Item):
                 return [
                     f
                     for f in run.schema.findings
-                    if f.kind != "stale_allowlist" and (f.table or "") not in tables
+                    if f.kind != "stale_allowlist" and (f.table_key or "") not in tables
                 ]
-            return [f for f in run.schema.findings if f.table == self.key]
+            return [f for f in run.schema.findings if f.table_key == self.key]
         assert run.migrations is not None
         steps = run.migrations.details.get("steps", [])
         record = next((s for s in steps if s.get("step") == self.key), None)
@@ -173,7 +173,7 @@ class ContractItem(pytest.Item):
         if isinstance(excinfo.value, SchemaContractFailure):
             lines = [f"{self.name}: the contract does not hold"]
             for f in excinfo.value.findings:
-                where = ".".join(x for x in (f.table, f.column) if x) or (f.object or "")
+                where = ".".join(x for x in (f.table_key, f.column) if x) or (f.object or "")
                 lines.append(f"  {f.severity} {f.kind} {where}: {f.message}")
                 if f.hint:
                     lines.append(f"    hint: {f.hint}")

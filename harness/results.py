@@ -26,6 +26,17 @@ class Finding:
     expected: Any = None
     actual: Any = None
     hint: str | None = None
+    # the database schema of ``table`` when it is not the default one (``table`` stays bare)
+    schema: str | None = None
+    # the SQL that would bring the live side in line, when the harness can say it
+    fix: str | None = None
+
+    @property
+    def table_key(self) -> str | None:
+        """``table``, qualified as ``schema.table`` outside the default schema."""
+        if self.table and self.schema:
+            return f"{self.schema}.{self.table}"
+        return self.table
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +49,8 @@ class Finding:
             "actual": self.actual,
             "hint": self.hint,
             "message": self.message,
+            "schema": self.schema,
+            "fix": self.fix,
         }
 
     @classmethod
@@ -52,6 +65,8 @@ class Finding:
             expected=data.get("expected"),
             actual=data.get("actual"),
             hint=data.get("hint"),
+            schema=data.get("schema"),
+            fix=data.get("fix"),
         )
 
 

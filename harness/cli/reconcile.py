@@ -61,10 +61,19 @@ def reconcile(
     statement_timeout: Annotated[
         float, typer.Option("--statement-timeout", help="seconds allowed per invariant query")
     ] = DEFAULT_STATEMENT_TIMEOUT_S,
+    invariants: Annotated[
+        str | None,
+        typer.Option("--invariants", help="module holding INVARIANTS (overrides the config)"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check the invariants in one read-only transaction; exit 1 if an error-level one fails."""
-    cfg = config_from(config)
+    """Check the invariants in one read-only transaction; exit 1 if an error-level one fails.
+    Needs no configuration file when --db URL and --invariants say enough."""
+    from harness.config import load_config
+
+    cfg = load_config(config, required=config is not None or invariants is None)
+    if invariants is not None:
+        cfg = cfg.model_copy(update={"invariants": invariants})
     result = reconcile_core(cfg, db, params=_params(param), statement_timeout_s=statement_timeout)
     if fmt is ReconcileFormat.json:
         emit_json_doc(result.to_dict())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,19 +27,38 @@ if TYPE_CHECKING:  # the engines are imported when a command runs, not when the 
 schema_app = typer.Typer(help="ORM models against live schemas.", no_args_is_help=True)
 migrations_app = typer.Typer(help="The Alembic migrations' round trip.", no_args_is_help=True)
 
+
+class SchemaReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    markdown = "markdown"
+    sql = "sql"
+
+
 SchemaFormat = Annotated[
-    ReportFormat, typer.Option("--format", help="text, json, junit or markdown")
+    SchemaReportFormat,
+    typer.Option("--format", help="text, json, junit, markdown or sql (the script that fixes it)"),
+]
+UnsafeOption = Annotated[
+    bool,
+    typer.Option("--unsafe", help="with --format sql: include the statements that lose data"),
 ]
 
 
-def render(result: GateResult, fmt: ReportFormat) -> None:
+def render(
+    result: GateResult, fmt: SchemaReportFormat | ReportFormat, *, unsafe: bool = False
+) -> None:
+    from harness.schema.fixes import fix_script
     from harness.schema.render import render_junit, render_markdown, render_text
 
-    if fmt is ReportFormat.json:
+    if fmt == "sql":
+        out.file.write(fix_script(result.details.get("fix_script", []), unsafe=unsafe))
+    elif fmt == "json":
         emit_json_doc(result.to_dict())
-    elif fmt is ReportFormat.junit:
+    elif fmt == "junit":
         out.file.write(render_junit([result]))
-    elif fmt is ReportFormat.markdown:
+    elif fmt == "markdown":
         out.file.write(render_markdown(result) + "\n")
     else:
         out.print(render_text(result))
@@ -115,7 +135,8 @@ def schema_check(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="also list what was skipped or merged, and why")
     ] = False,
-    fmt: SchemaFormat = ReportFormat.text,
+    fmt: SchemaFormat = SchemaReportFormat.text,
+    unsafe: UnsafeOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Every mapped ORM class (all Bases and registries) against the live schema.
@@ -131,7 +152,7 @@ def schema_check(
         schemas=schema,
         exclude_models=exclude_models,
     )
-    if verbose and fmt is ReportFormat.text:
+    if verbose and fmt == "text":
         for item in result.details.get("skipped", []):
             err.print(f"skipped {item['table']} {item['object']}: {item['reason']}", markup=False)
         for item in result.details.get("merged_duplicates", []):
@@ -139,7 +160,7 @@ def schema_check(
                 f"merged {item['table']} {item['object']}: declared again as {item['same_as']}",
                 markup=False,
             )
-    render(result, fmt)
+    render(result, fmt, unsafe=unsafe)
 
 
 @schema_app.command("diff")
@@ -147,14 +168,29 @@ def schema_check(
 def schema_diff(
     url_a: Annotated[str, typer.Argument(help="the expected schema (e.g. freshly migrated)")],
     url_b: Annotated[str, typer.Argument(help="the actual schema (e.g. production)")],
-    fmt: SchemaFormat = ReportFormat.text,
+    schema: Annotated[
+        list[str] | None,
+        typer.Option("--schema", help="compare only this schema (repeatable; default: all)"),
+    ] = None,
+    exclude_schema: Annotated[
+        list[str] | None,
+        typer.Option("--exclude-schema", help="leave this schema out (repeatable)"),
+    ] = None,
+    fmt: SchemaFormat = SchemaReportFormat.text,
+    unsafe: UnsafeOption = False,
 ) -> None:
     """Live schema against live schema: tables, columns, constraints, indexes, enums,
     sequences, views and functions."""
     from harness.db.urls import validate_url
     from harness.schema import diff_schemas
 
-    render(diff_schemas(validate_url(url_a), validate_url(url_b)), fmt)
+    result = diff_schemas(
+        validate_url(url_a),
+        validate_url(url_b),
+        schemas=schema or None,
+        exclude_schemas=exclude_schema or (),
+    )
+    render(result, fmt, unsafe=unsafe)
 
 
 @migrations_app.command("check")
@@ -164,7 +200,7 @@ def migrations_check(
     allowlist: Annotated[
         Path | None, typer.Option("--allowlist", help="TOML of accepted differences")
     ] = None,
-    fmt: SchemaFormat = ReportFormat.text,
+    fmt: SchemaFormat = SchemaReportFormat.text,
     config: ConfigOption = None,
 ) -> None:
     """One head; upgrade from empty; downgrade to base leaves nothing; upgrade again is

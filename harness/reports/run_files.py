@@ -25,7 +25,7 @@ def summary_markdown(run: RunResult) -> str:
             continue
         lines += ["", f"## {gate.gate}", ""]
         for f in gate.findings:
-            where = ".".join(x for x in (f.table, f.column) if x) or (f.object or "")
+            where = ".".join(x for x in (f.table_key, f.column) if x) or (f.object or "")
             hint = f" — hint: {f.hint}" if f.hint else ""
             lines.append(f"- **{f.severity}** `{f.kind}` {where}: {_md(f.message)}{hint}")
     lines.append("")
@@ -52,7 +52,9 @@ def junit_xml(gates: list[GateResult]) -> str:
         if not gate.findings:
             ET.SubElement(suite, "testcase", classname=f"harness.{gate.gate}", name=gate.gate)
         for index, f in enumerate(gate.findings):
-            name = ".".join(x for x in (f.table, f.column, f.object) if x) or f"{f.kind}-{index}"
+            name = (
+                ".".join(x for x in (f.table_key, f.column, f.object) if x) or f"{f.kind}-{index}"
+            )
             case = ET.SubElement(suite, "testcase", classname=f"harness.{gate.gate}", name=name)
             if f.severity == "error":
                 failure = ET.SubElement(case, "failure", type=f.kind, message=f.message)

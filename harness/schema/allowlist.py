@@ -37,7 +37,7 @@ class AllowEntry:
         if finding.kind != self.kind:
             return False
         for pattern, value in (
-            (self.table, finding.table),
+            (self.table, finding.table_key),
             (self.column, finding.column),
             (self.object, finding.object),
         ):

@@ -6,6 +6,13 @@ fixed, whatever the number of tables. Extension-owned objects and partitions are
 
 from __future__ import annotations
 
+# The schemas compared: those named, or (``all``) every schema but the system ones; never an
+# excluded one. ``n`` is the object's pg_namespace row.
+SCHEMA_FILTER = """((%(all)s AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%')
+     OR n.nspname = ANY(%(schemas)s))
+    AND NOT n.nspname = ANY(%(exclude)s)"""
+
 NOT_EXTENSION = """NOT EXISTS (
     SELECT 1 FROM pg_depend dep
     WHERE dep.classid = '{catalog}'::regclass AND dep.objid = {oid} AND dep.deptype = 'e')"""
@@ -20,7 +27,12 @@ SELECT n.nspname, c.relname, c.relkind, a.attnum, a.attname,
        CASE WHEN t.typtype = 'e' THEN tn.nspname
             WHEN et.typtype = 'e' THEN etn.nspname END AS enum_schema,
        CASE WHEN t.typtype = 'e' THEN t.typname
-            WHEN et.typtype = 'e' THEN et.typname END AS enum_name
+            WHEN et.typtype = 'e' THEN et.typname END AS enum_name,
+       pn.nspname AS parent_schema, pc.relname AS parent_name,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+            THEN co.collname END AS collation
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -29,14 +41,17 @@ LEFT JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_namespace tn ON tn.oid = t.typnamespace
 LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
 LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
-WHERE n.nspname = ANY(%(schemas)s)
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_inherits ih ON ih.inhrelid = c.oid AND c.relispartition
+LEFT JOIN pg_class pc ON pc.oid = ih.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+WHERE {SCHEMA_FILTER}
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  AND NOT c.relispartition
   AND {NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
 ORDER BY n.nspname, c.relname, a.attnum
 """
 
-CONSTRAINTS = """
+CONSTRAINTS = f"""
 SELECT n.nspname, c.relname, con.conname, con.contype, con.conkey::int2[],
        fn.nspname AS ref_schema, fc.relname AS ref_table,
        CASE WHEN con.contype = 'f' THEN ARRAY(
@@ -52,13 +67,13 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE n.nspname = ANY(%(schemas)s)
+WHERE {SCHEMA_FILTER}
   AND con.contype IN ('p', 'u', 'f', 'c', 'x')
-  AND NOT c.relispartition
+  AND con.conparentid = 0 AND (con.conislocal OR NOT c.relispartition)
 ORDER BY n.nspname, c.relname, con.conname
 """
 
-INDEXES = """
+INDEXES = f"""
 SELECT n.nspname, c.relname, ic.relname AS index_name, i.indisunique, am.amname,
        i.indnkeyatts, i.indkey::int2[], i.indoption::int2[],
        CASE WHEN i.indexprs IS NOT NULL THEN ARRAY(
@@ -73,7 +88,9 @@ JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
-WHERE n.nspname = ANY(%(schemas)s) AND NOT c.relispartition
+WHERE {SCHEMA_FILTER}
+  -- a partition's copy of its parent's index is the parent's index, compared there
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = i.indexrelid)
 ORDER BY n.nspname, c.relname, ic.relname
 """
 
@@ -91,7 +108,8 @@ SEQUENCES = f"""
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcycle,
        CASE WHEN d.refobjid IS NOT NULL
-            THEN tn.nspname || '.' || tc.relname || '.' || ta.attname END AS owned_by
+            THEN tn.nspname || '.' || tc.relname || '.' || ta.attname END AS owned_by,
+       d.deptype
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -100,7 +118,7 @@ LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
 LEFT JOIN pg_class tc ON tc.oid = d.refobjid
 LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
-WHERE n.nspname = ANY(%(schemas)s)
+WHERE {SCHEMA_FILTER}
   AND {NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
 ORDER BY n.nspname, c.relname
 """
@@ -109,7 +127,7 @@ VIEWS = f"""
 SELECT n.nspname, c.relname, c.relkind, pg_get_viewdef(c.oid, true)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('v', 'm')
+WHERE {SCHEMA_FILTER} AND c.relkind IN ('v', 'm')
   AND {NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
 ORDER BY n.nspname, c.relname
 """
@@ -121,7 +139,30 @@ SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokin
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
-WHERE n.nspname = ANY(%(schemas)s)
+WHERE {SCHEMA_FILTER}
   AND {NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
 ORDER BY n.nspname, p.proname, 3
+"""
+
+SCHEMAS = f"""
+SELECT n.nspname FROM pg_namespace n
+WHERE {SCHEMA_FILTER}
+  AND {NOT_EXTENSION.format(catalog="pg_namespace", oid="n.oid")}
+ORDER BY n.nspname
+"""
+
+EXTENSIONS = """
+SELECT e.extname, e.extversion, n.nspname FROM pg_extension e
+JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname <> 'plpgsql'
+ORDER BY e.extname
+"""
+
+TRIGGERS = f"""
+SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid, true), t.tgenabled
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {SCHEMA_FILTER} AND NOT t.tgisinternal AND t.tgparentid = 0
+ORDER BY n.nspname, c.relname, t.tgname
 """

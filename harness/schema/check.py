@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from harness.config import HarnessConfig
+from harness.errors import ConfigError
 from harness.loading import put_project_on_path
 from harness.logs import get_logger
 from harness.results import Finding, GateResult
@@ -19,6 +20,7 @@ from harness.schema.allowlist import Applied, apply_allowlist, load_allowlist
 from harness.schema.compare import SCHEMA_KINDS, CompareOptions, compare_schemas
 from harness.schema.discovery import DiscoveredModels, DiscoveredTable, discover
 from harness.schema.expected import model_schema
+from harness.schema.fixes import attach_fixes
 from harness.schema.objects import OBJECT_KINDS
 from harness.schema.reflect import display_url, reflect_schema
 from harness.schema.settle import settle_defaults
@@ -91,6 +93,7 @@ def check_schema(
     schemas: Sequence[str] = ("public",),
     ignore_tables: Iterable[str] = ("alembic_version",),
     exclude_models: Sequence[str] = (),
+    exclude_schemas: Sequence[str] = (),
 ) -> GateResult:
     """Every mapped class found under ``packages`` against the live schema at ``url``.
 
@@ -101,7 +104,7 @@ def check_schema(
     allowlist = load_allowlist(allowlist_path, ALLOWABLE_KINDS) if allowlist_path else None
     discovered = discover(packages, exclude=exclude_models)
     discovered_at = time.perf_counter()
-    names = discovered.schemas(schemas)
+    names = tuple(n for n in discovered.schemas(schemas) if n not in exclude_schemas) or ("public",)
     expected = model_schema(discovered, default_schema=names[0])
     settled: list[int] = []
 
@@ -114,6 +117,7 @@ def check_schema(
     comparison = compare_schemas(expected, actual, options=options)
     findings = list(comparison.findings)
     findings.extend(_duplicate_mappings(discovered, actual, options))
+    findings, steps = attach_fixes(findings, expected, actual, diff=False)
     compared_at = time.perf_counter()
 
     applied = apply_allowlist(findings, allowlist) if allowlist else Applied(findings, [], [])
@@ -146,6 +150,7 @@ def check_schema(
         "compared_by_name": comparison.compared_by_name,
         # declared objects PostgreSQL would not build, and declarations that build one object
         "skipped": expected.skipped,
+        "fix_script": [s.to_dict() for s in steps],
         "merged_duplicates": expected.duplicates,
         "allowed": [
             {**f.to_dict(), "reason": e.reason, "allowlist_entry": e.line}
@@ -189,18 +194,24 @@ def diff_schemas(
     url_a: str,
     url_b: str,
     *,
-    schemas: Sequence[str] = ("public",),
+    schemas: Sequence[str] | None = None,
+    exclude_schemas: Sequence[str] = (),
     ignore_tables: Iterable[str] = ("alembic_version",),
     strict: bool = True,
 ) -> GateResult:
     """Live schema B (actual) against live schema A (expected), plus sequences, views and
-    functions as present, absent or changed. ``strict``: any difference, warnings included,
+    functions as present, absent or changed. ``schemas=None``: every non-system schema of
+    either side (``public`` is the default one). ``strict``: any difference, warnings included,
     makes the result not ok (the question a diff answers is "are these the same?")."""
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        future_a = pool.submit(reflect_schema, url_a, schemas)
-        future_b = pool.submit(reflect_schema, url_b, schemas)
+        future_a = pool.submit(reflect_schema, url_a, schemas, exclude=exclude_schemas)
+        future_b = pool.submit(reflect_schema, url_b, schemas, exclude=exclude_schemas)
         schema_a, schema_b = future_a.result(), future_b.result()
+    if schemas is not None:
+        for name in schemas:
+            if name not in schema_a.schemas and name not in schema_b.schemas:
+                raise ConfigError(f"--schema {name}: no such schema in A or B")
     reflected_at = time.perf_counter()
     options = CompareOptions(
         expected_label="A",
@@ -209,8 +220,9 @@ def diff_schemas(
         diff=True,
     )
     comparison = compare_schemas(schema_a, schema_b, options=options)
-    compared_at = time.perf_counter()
     findings = comparison.findings
+    findings, steps = attach_fixes(findings, schema_a, schema_b, diff=True)
+    compared_at = time.perf_counter()
     metrics: dict[str, Any] = {
         "tables": _table_count(schema_a, options.ignore_tables),
         "columns": schema_a.column_count,
@@ -228,6 +240,9 @@ def diff_schemas(
         "tables": sorted(set(comparison.tables)),
         "by_kind": _by_kind(findings),
         "compared_by_name": comparison.compared_by_name,
+        "schemas": sorted(set(schema_a.schemas) | set(schema_b.schemas)),
+        # the SQL that brings B in line with A, step by step (harness schema diff --format sql)
+        "fix_script": [s.to_dict() for s in steps],
     }
     result = GateResult(gate="schema-diff", findings=findings, metrics=metrics, details=details)
     if strict and findings:

@@ -43,6 +43,18 @@ SCHEMA_KINDS = (
     "foreign_key_deferrable_mismatch",
     "unique_predicate_mismatch",
     "duplicate_mapping",
+    "collation_mismatch",
+    "schema_missing",
+    "schema_unexpected",
+    "partition_missing",
+    "partition_unexpected",
+    "partition_detached",
+    "partition_attached",
+    "partition_moved",
+    "partition_bound_mismatch",
+    "partition_key_mismatch",
+    "exclusion_missing",
+    "exclusion_unexpected",
 )
 
 
@@ -58,15 +70,29 @@ class _Comparer(ConstraintComparer):
         act_tables = {
             k: t
             for k, t in self.act.tables.items()
-            if k not in ignore and (self.opt.diff is False or t.kind in ("table", "foreign table"))
+            if k not in ignore
+            and (t.kind in ("table", "foreign table") if self.opt.diff else t.partition_of is None)
         }
+        if self.opt.diff:
+            self.schemas()
         unmatched = {k for k, t in act_tables.items() if k not in exp_tables and t.kind != "view"}
         renamed: dict[str, str] = {}
         for key in sorted(exp_tables):
             table = exp_tables[key]
             live = act_tables.get(key)
             self.out.tables.append(key)
-            if live is None:
+            if live is None and table.partition_of is not None:
+                self.add(
+                    "error",
+                    "partition_missing",
+                    f"partition {tick(key)} of {tick(table.partition_of)} "
+                    f"({table.partition_bound}) does not exist in {self.opt.actual_label}: "
+                    "rows in that range cannot be written",
+                    table=key,
+                    object=table.partition_of,
+                    expected=table.partition_bound,
+                )
+            elif live is None:
                 renamed_to = self.missing_table(table, act_tables, unmatched)
                 if renamed_to is not None:
                     renamed[renamed_to] = key
@@ -77,6 +103,18 @@ class _Comparer(ConstraintComparer):
             if live.kind not in ("table", "foreign table"):
                 continue
             self.out.tables.append(key)
+            if live.partition_of is not None:
+                self.add(
+                    "warning",
+                    "partition_unexpected",
+                    f"partition {tick(key)} of {tick(live.partition_of)} "
+                    f"({live.partition_bound}) is in {self.opt.actual_label} "
+                    f"but not in {self.opt.expected_label}",
+                    table=key,
+                    object=live.partition_of,
+                    actual=live.partition_bound,
+                )
+                continue
             hint = None
             if key in renamed:
                 hint = f"probably `{renamed[key]}` of {self.opt.expected_label}, which is missing"
@@ -120,7 +158,92 @@ class _Comparer(ConstraintComparer):
         )
         return cand.key if cand is not None and cand.key in unmatched else None
 
+    def schemas(self) -> None:
+        for name in sorted(set(self.exp.schemas) - set(self.act.schemas)):
+            self.add(
+                "error",
+                "schema_missing",
+                f"schema {tick(name)} is in {self.opt.expected_label} "
+                f"but not in {self.opt.actual_label}",
+                object=name,
+                expected=name,
+            )
+        for name in sorted(set(self.act.schemas) - set(self.exp.schemas)):
+            self.add(
+                "warning",
+                "schema_unexpected",
+                f"schema {tick(name)} is in {self.opt.actual_label} "
+                f"but not in {self.opt.expected_label}",
+                object=name,
+                actual=name,
+            )
+
+    def partitioning(self, exp: TableInfo, act: TableInfo) -> bool:
+        """Partition-level differences; True when both are partitions (their columns and
+        inherited constraints are the parent's, compared there)."""
+        where = self.opt.actual_label
+        if exp.partition_key != act.partition_key:
+            self.add(
+                "error",
+                "partition_key_mismatch",
+                f"{tick(exp.key)} is partitioned by {act.partition_key or 'nothing'} in {where}, "
+                f"{self.opt.expected_label}: {exp.partition_key or 'not partitioned'}",
+                table=exp.key,
+                expected=exp.partition_key,
+                actual=act.partition_key,
+            )
+        if exp.partition_of != act.partition_of:
+            if exp.partition_of and not act.partition_of:
+                kind, text = (
+                    "partition_detached",
+                    (
+                        f"{tick(exp.key)} is a plain table in {where}: it was detached from "
+                        f"{tick(exp.partition_of)} ({exp.partition_bound})"
+                    ),
+                )
+            elif act.partition_of and not exp.partition_of:
+                kind, text = (
+                    "partition_attached",
+                    (
+                        f"{tick(exp.key)} is a partition of {tick(act.partition_of)} in {where} "
+                        f"({act.partition_bound}), a plain table in {self.opt.expected_label}"
+                    ),
+                )
+            else:
+                kind, text = (
+                    "partition_moved",
+                    (
+                        f"{tick(exp.key)} is a partition of {tick(act.partition_of or '')} in "
+                        f"{where}, of {tick(exp.partition_of or '')} in {self.opt.expected_label}"
+                    ),
+                )
+            self.add(
+                "error",
+                kind,
+                text,
+                table=exp.key,
+                object=exp.partition_of or act.partition_of,
+                expected=exp.partition_bound,
+                actual=act.partition_bound,
+            )
+        elif exp.partition_of and exp.partition_bound != act.partition_bound:
+            self.add(
+                "error",
+                "partition_bound_mismatch",
+                f"partition {tick(exp.key)} of {tick(exp.partition_of)} holds "
+                f"{act.partition_bound} in {where}, {self.opt.expected_label}: "
+                f"{exp.partition_bound}",
+                table=exp.key,
+                object=exp.partition_of,
+                expected=exp.partition_bound,
+                actual=act.partition_bound,
+            )
+        return exp.partition_of is not None and act.partition_of is not None
+
     def table(self, exp: TableInfo, act: TableInfo) -> None:
+        if self.opt.diff and self.partitioning(exp, act):
+            self.out.findings.extend(self.partition_own(exp, act))
+            return
         renamed: dict[str, str] = {}
         for col in exp.columns.values():
             live = act.columns.get(col.name)
@@ -165,8 +288,9 @@ class _Comparer(ConstraintComparer):
         if act.kind != "table" and not self.opt.diff:
             return  # a model mapping a view: columns only
         # constraints on a missing (or unmapped) column go with it: one root cause, one finding
-        gone = {c for c in exp.columns if c not in act.columns}
-        extra = {c for c in act.columns if c not in exp.columns}
+        # (a diff reports every change of form: there they stay)
+        gone = {c for c in exp.columns if c not in act.columns} if not self.opt.diff else set()
+        extra = {c for c in act.columns if c not in exp.columns} if not self.opt.diff else set()
         pk_gone = (exp.primary_key and gone & set(exp.primary_key.columns)) or (
             act.primary_key and extra & set(act.primary_key.columns)
         )
@@ -178,6 +302,20 @@ class _Comparer(ConstraintComparer):
         self.uniques(exp, act)
         self.checks(exp, act)
         self.indexes(exp, act)
+        if self.opt.diff:
+            self.exclusions(exp, act)
+
+    def partition_own(self, exp: TableInfo, act: TableInfo) -> list[Finding]:
+        """A partition's own objects: the indexes and constraints made on it alone."""
+        before = len(self.out.findings)
+        self.checks(exp, act)
+        self.indexes(exp, act)
+        self.uniques(exp, act)
+        self.foreign_keys(exp, act)
+        self.exclusions(exp, act)
+        own = self.out.findings[before:]
+        del self.out.findings[before:]
+        return own
 
     # -- columns -------------------------------------------------------------------------
     def column(self, table: TableInfo, exp: ColumnInfo, act: ColumnInfo) -> None:
@@ -217,6 +355,17 @@ class _Comparer(ConstraintComparer):
                     actual="NULL",
                     **common,
                 )
+        if exp.collation != act.collation and (self.opt.diff or exp.collation is not None):
+            self.add(
+                "warning",
+                "collation_mismatch",
+                f"{tick(where)} sorts and compares by collation {act.collation or 'default'} "
+                f"in {self.opt.actual_label}, {self.opt.expected_label} say "
+                f"{exp.collation or 'default'}",
+                expected=exp.collation,
+                actual=act.collation,
+                **common,
+            )
         self.default(where, exp, act, common)
 
     def default(self, where: str, exp: ColumnInfo, act: ColumnInfo, common: dict[str, Any]) -> None:
@@ -231,9 +380,19 @@ class _Comparer(ConstraintComparer):
             if not act.generated_by_db and act.default is None:
                 problem = "gets no value from the database (no sequence or identity)"
                 severity = "warning" if act.nullable else "error"
+            elif exp.identity and act.identity and exp.identity != act.identity:
+                problem = (
+                    f"is GENERATED {act.identity.upper()} AS IDENTITY "
+                    f"(GENERATED {exp.identity.upper()} expected)"
+                )
             elif exp.identity and not act.identity:
-                problem = f"is not an identity column ({exp.identity} expected)"
-            elif self.opt.diff and exp.default_key != act.default_key:
+                # a serial fills the column like an identity BY DEFAULT: for the models'
+                # question (does the database give it a value?) they are the same
+                if self.opt.diff or exp.identity == "always":
+                    problem = f"is not an identity column ({exp.identity} expected)"
+            elif act.identity and not exp.identity and self.opt.diff:
+                problem = f"is an identity column ({act.identity}), a sequence default expected"
+            elif self.opt.diff and not act.identity and exp.default_key != act.default_key:
                 problem = "takes its values from another sequence"
         elif exp.default_key == "*":
             if act.default is None and not act.generated_by_db:

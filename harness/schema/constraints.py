@@ -180,6 +180,9 @@ class ConstraintComparer(Reporter):
             )
 
     def uniques(self, exp: TableInfo, act: TableInfo) -> None:
+        if self.opt.diff:
+            self.unique_forms_diff(exp, act)
+            return
         have = {frozenset(u.columns): u for u in act.uniques}
         want = {frozenset(u.columns): u for u in exp.uniques}
         have_pk = frozenset(act.primary_key.columns) if act.primary_key else frozenset()
@@ -209,6 +212,72 @@ class ConstraintComparer(Reporter):
                 column=", ".join(u.columns),
                 object=u.name,
                 actual=u.describe(),
+            )
+
+    def exclusions(self, exp: TableInfo, act: TableInfo) -> None:
+        have = {x.key: x for x in act.exclusions}
+        want = {x.key: x for x in exp.exclusions}
+        for key, x in want.items():
+            if key not in have:
+                self.add(
+                    "error",
+                    "exclusion_missing",
+                    f"{tick(exp.key)} exclusion constraint {x.definition} is not in "
+                    f"{self.opt.actual_label}: conflicting rows can get in",
+                    table=exp.key,
+                    object=x.name,
+                    expected=x.definition,
+                )
+        for key, x in have.items():
+            if key not in want:
+                self.add(
+                    "warning",
+                    "exclusion_unexpected",
+                    f"{tick(act.key)} exclusion constraint {x.definition} is in "
+                    f"{self.opt.actual_label} but not in {self.opt.expected_label}",
+                    table=exp.key,
+                    object=x.name,
+                    actual=x.definition,
+                )
+
+    def unique_forms_diff(self, exp: TableInfo, act: TableInfo) -> None:
+        """Live against live: a unique constraint and a unique index on the same columns (or on
+        the primary key's) are separate objects; each appearing or going is a change."""
+        have = [(frozenset(u.columns), u.via) for u in act.uniques]
+        for u in exp.uniques:
+            sig = (frozenset(u.columns), u.via)
+            if sig in have:
+                have.remove(sig)
+                continue
+            covered = any(c == sig[0] for c, _ in have) or (
+                act.primary_key is not None and frozenset(act.primary_key.columns) == sig[0]
+            )
+            self.add(
+                "warning" if covered else "error",
+                "unique_missing",
+                f"{tick(exp.key)} {u.describe()} ({u.via} {u.name or ''}) is not in "
+                f"{self.opt.actual_label}"
+                + (": the same columns stay unique by another object" if covered else ""),
+                table=exp.key,
+                column=", ".join(u.columns),
+                object=u.name,
+                expected=f"{u.describe()} ({u.via})",
+            )
+        unmatched = list(have)
+        for u in act.uniques:
+            sig = (frozenset(u.columns), u.via)
+            if sig not in unmatched:
+                continue
+            unmatched.remove(sig)
+            self.add(
+                "warning",
+                "unique_unexpected",
+                f"{tick(act.key)} {u.describe()} ({u.via} {u.name or ''}) is in "
+                f"{self.opt.actual_label} but not in {self.opt.expected_label}",
+                table=exp.key,
+                column=", ".join(u.columns),
+                object=u.name,
+                actual=f"{u.describe()} ({u.via})",
             )
 
     def checks(self, exp: TableInfo, act: TableInfo) -> None:

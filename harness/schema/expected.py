@@ -169,6 +169,9 @@ class _Builder:
     def column(self, col: Column[Any], position: int, serial: Column[Any] | None) -> ColumnInfo:
         impl = self.impl(col.type)
         type_text = self.compile_type(col)
+        collation = getattr(impl, "collation", None)
+        if " COLLATE " in type_text:
+            type_text = type_text.split(" COLLATE ", 1)[0]
         type_key = normalize_type(type_text, self.default_schema)
         default: str | None = None
         default_key: str | None = None
@@ -204,6 +207,7 @@ class _Builder:
             identity=identity,
             computed=computed,
             enum=self.enum_of(impl),
+            collation=collation if isinstance(collation, str) else None,
         )
 
     # -- constraints ---------------------------------------------------------------------

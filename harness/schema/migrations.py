@@ -211,7 +211,7 @@ def _steps(
             run.fail(
                 "upgrade_not_repeatable",
                 finding.message,
-                table=finding.table,
+                table=finding.table_key,
                 column=finding.column,
                 object=finding.object or finding.kind,
                 expected=finding.expected,

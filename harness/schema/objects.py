@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from harness.results import Finding, Severity
@@ -19,6 +20,12 @@ OBJECT_KINDS = (
     "function_missing",
     "function_unexpected",
     "function_changed",
+    "trigger_missing",
+    "trigger_unexpected",
+    "trigger_changed",
+    "extension_missing",
+    "extension_unexpected",
+    "extension_changed",
 )
 
 
@@ -108,4 +115,27 @@ def compare_objects(
             options,
             missing_severity="error",
         ),
+        *_diff(
+            "trigger",
+            expected.triggers,
+            actual.triggers,
+            lambda t: t.definition_key + ("" if t.enabled == "O" else f" (enabled: {t.enabled})"),
+            options,
+            missing_severity="error",
+        ),
+        *_diff(
+            "extension",
+            {k: _Ext(k, e.version, e.schema) for k, e in expected.extensions.items()},
+            {k: _Ext(k, e.version, e.schema) for k, e in actual.extensions.items()},
+            lambda e: f"{e.key} {e.version} in schema {e.schema}",
+            options,
+            missing_severity="error",
+        ),
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ext:
+    key: str
+    version: str
+    schema: str

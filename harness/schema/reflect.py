@@ -23,6 +23,8 @@ from harness.schema.snapshot import (
     CheckInfo,
     ColumnInfo,
     EnumInfo,
+    ExclusionInfo,
+    ExtensionInfo,
     ForeignKeyInfo,
     FunctionInfo,
     IndexInfo,
@@ -31,6 +33,7 @@ from harness.schema.snapshot import (
     RelationKind,
     SequenceInfo,
     TableInfo,
+    TriggerInfo,
     UniqueInfo,
     ViewInfo,
     qualified,
@@ -106,19 +109,27 @@ def connect(url: str, *, timeout: float = 5.0) -> psycopg.Connection[tuple[Any, 
 
 def reflect_schema(
     url: str,
-    schemas: Sequence[str] = ("public",),
+    schemas: Sequence[str] | None = ("public",),
     *,
     objects: bool = True,
     then: Callable[[psycopg.Connection[Any], LiveSchema], None] | None = None,
+    exclude: Sequence[str] = (),
+    default_schema: str = "public",
 ) -> LiveSchema:
     """Reflect tables, columns, constraints, indexes, enums (and, with ``objects``, sequences,
     views and functions) of ``schemas``. The first schema is the default one: its objects are
-    keyed by bare name, others as ``schema.name``. ``then`` runs on the same connection and
-    snapshot once the schema is assembled (for questions only the server can answer).
+    keyed by bare name, others as ``schema.name``. ``schemas=None``: every schema but the
+    system ones (``default_schema`` is then the default one); ``exclude`` leaves some out.
+    ``then`` runs on the same connection and snapshot once the schema is assembled (for
+    questions only the server can answer).
     """
     started = time.perf_counter()
-    names = list(dict.fromkeys(schemas)) or ["public"]
+    every = schemas is None
+    names = [] if schemas is None else (list(dict.fromkeys(schemas)) or ["public"])
+    default = default_schema if every else names[0]
+    params = {"schemas": names, "all": every, "exclude": list(exclude)}
     queries: list[tuple[str, str]] = [
+        ("schemas", catalog.SCHEMAS),
         ("columns", catalog.COLUMNS),
         ("constraints", catalog.CONSTRAINTS),
         ("indexes", catalog.INDEXES),
@@ -129,6 +140,8 @@ def reflect_schema(
             ("sequences", catalog.SEQUENCES),
             ("views", catalog.VIEWS),
             ("functions", catalog.FUNCTIONS),
+            ("extensions", catalog.EXTENSIONS),
+            ("triggers", catalog.TRIGGERS),
         ]
     rows: dict[str, list[tuple[Any, ...]]] = {}
     with connect(url) as conn:
@@ -140,11 +153,11 @@ def reflect_schema(
                 cursors = []
                 for name, sql in queries:
                     cur = conn.cursor()
-                    cur.execute(sql, {"schemas": names})
+                    cur.execute(sql, params)
                     cursors.append((name, cur))
             for name, cur in cursors:
                 rows[name] = cur.fetchall()
-            schema = _Assembler(names[0]).build(rows, source=display_url(url))
+            schema = _Assembler(default).build(rows, source=display_url(url))
             if then is not None:
                 then(conn, schema)
         except psycopg.OperationalError as exc:
@@ -154,6 +167,9 @@ def reflect_schema(
         conn.rollback()
     schema.server_version = f"{version // 10000}.{version % 10000}"
     schema.queries = len(queries)
+    if not every:
+        known = set(schema.schemas)
+        schema.notes.extend(f"schema {n} does not exist" for n in names if n not in known)
     log.debug(
         "schema.reflected",
         database=schema.source,
@@ -170,12 +186,15 @@ class _Constraints:
     foreign_keys: list[ForeignKeyInfo] = field(default_factory=list)
     uniques: list[UniqueInfo] = field(default_factory=list)
     checks: list[CheckInfo] = field(default_factory=list)
+    exclusions: list[ExclusionInfo] = field(default_factory=list)
 
 
 class _Assembler:
     def __init__(self, default_schema: str) -> None:
         self.default_schema = default_schema
         self.attnames: dict[str, dict[int, str]] = {}
+        self.where: dict[str, tuple[str, str]] = {}
+        self.partitions: dict[str, dict[str, str | None]] = {}
 
     def key(self, schema: str, name: str) -> str:
         return qualified(schema, name, self.default_schema)
@@ -185,9 +204,11 @@ class _Assembler:
         columns, kinds = self.columns(rows["columns"])
         parts = self.constraints(rows["constraints"])
         indexes, index_uniques = self.indexes(rows["indexes"])
+        result.schemas = tuple(r[0] for r in rows.get("schemas", []))
         for key, cols in columns.items():
-            schema, _, name = key.rpartition(".") if "." in key else (self.default_schema, "", key)
+            schema, name = self.where[key]
             found = parts.get(key) or _Constraints()
+            part = self.partitions.get(key, {})
             result.tables[key] = TableInfo(
                 schema=schema,
                 name=name,
@@ -198,13 +219,19 @@ class _Assembler:
                 uniques=tuple(found.uniques + index_uniques.get(key, [])),
                 checks=tuple(found.checks),
                 indexes=tuple(indexes.get(key, [])),
+                exclusions=tuple(found.exclusions),
                 kind=kinds[key],
+                partition_of=part.get("partition_of"),
+                partition_bound=part.get("partition_bound"),
+                partition_key=part.get("partition_key"),
             )
         for nsp, typname, values in rows["enums"]:
             key = self.key(nsp, typname)
             result.enums[key] = EnumInfo(nsp, typname, key, tuple(values))
         for row in rows.get("sequences", []):
-            nsp, name, dtype, start, inc, minimum, maximum, cycle, owned = row
+            nsp, name, dtype, start, inc, minimum, maximum, cycle, owned, deptype = row
+            if deptype == "i":
+                continue  # an identity column's own sequence: compared as the column
             key = self.key(nsp, name)
             owner = owned
             if owned and owned.startswith(self.default_schema + "."):
@@ -219,6 +246,12 @@ class _Assembler:
             key = self.key(nsp, f"{name}({args})")
             kind = _FUNCTION_KINDS.get(prokind, prokind)
             result.functions[key] = FunctionInfo(key, kind, lang, res, definition or "")
+        for name, version, nsp in rows.get("extensions", []):
+            result.extensions[name] = ExtensionInfo(name, version, nsp)
+        for nsp, rel, name, definition, enabled in rows.get("triggers", []):
+            table = self.key(nsp, rel)
+            key = f"{table}.{name}"
+            result.triggers[key] = TriggerInfo(key, table, name, definition or "", enabled)
         return result
 
     def columns(
@@ -229,9 +262,17 @@ class _Assembler:
         for row in rows:
             nsp, rel, relkind, attnum, attname, type_, notnull, default, ident, gen = row[:10]
             enum_schema, enum_name = row[10], row[11]
+            parent_nsp, parent, bound, partkey, collation = row[12:17]
             key = self.key(nsp, rel)
             cols = tables.setdefault(key, {})
             kinds[key] = _RELKINDS[relkind]
+            self.where[key] = (nsp, rel)
+            if key not in self.partitions and (parent or partkey):
+                self.partitions[key] = {
+                    "partition_of": self.key(parent_nsp, parent) if parent else None,
+                    "partition_bound": bound,
+                    "partition_key": partkey,
+                }
             if attnum is None:
                 continue
             self.attnames.setdefault(key, {})[attnum] = attname
@@ -253,6 +294,7 @@ class _Assembler:
                 identity=_IDENTITY.get(ident or ""),
                 computed=gen,
                 enum=self.key(enum_schema, enum_name) if enum_name else None,
+                collation=collation,
             )
         return tables, kinds
 
@@ -287,6 +329,8 @@ class _Assembler:
                 )
             elif contype == "c":
                 found.checks.append(CheckInfo(name, expr, canonical_key(expr)))
+            elif contype == "x":
+                found.exclusions.append(ExclusionInfo(name, row[11] or ""))
         return out
 
     def indexes(

@@ -42,7 +42,7 @@ def _cell(value: Any) -> str:
 
 def _group_name(f: Finding) -> str:
     if f.table:
-        return f.table
+        return f.table_key or f.table
     if f.kind == "stale_allowlist":
         return "allowlist"
     return f"{f.kind.split('_')[0]} {f.object}" if f.object else f.kind

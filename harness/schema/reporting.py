@@ -43,6 +43,11 @@ class Reporter:
         self.out = Comparison()
 
     def add(self, severity: Severity, kind: str, message: str, **fields: Any) -> None:
+        key = fields.get("table")
+        if key is not None and "schema" not in fields:
+            info = self.exp.tables.get(key) or self.act.tables.get(key)
+            if info is not None and info.schema != self.exp.default_schema:
+                fields["schema"], fields["table"] = info.schema, info.name
         self.out.findings.append(Finding(severity=severity, kind=kind, message=message, **fields))
 
     def by_name(self, what: str) -> None:

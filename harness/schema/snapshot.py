@@ -32,6 +32,7 @@ class ColumnInfo:
     identity: str | None = None  # "always" | "by default"
     computed: str | None = None  # a generated column's expression
     enum: str | None = None  # key of the enum type used (directly or as array element)
+    collation: str | None = None  # a collation other than the type's default
 
     @property
     def has_default(self) -> bool:
@@ -104,6 +105,16 @@ class CheckInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ExclusionInfo:
+    name: str | None
+    definition: str  # pg_get_constraintdef: EXCLUDE USING gist (room WITH =, during WITH &&)
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.definition.split()).lower()
+
+
+@dataclass(frozen=True, slots=True)
 class IndexInfo:
     name: str | None
     elements: tuple[str, ...]
@@ -150,8 +161,12 @@ class TableInfo:
     uniques: tuple[UniqueInfo, ...] = ()
     checks: tuple[CheckInfo, ...] = ()
     indexes: tuple[IndexInfo, ...] = ()
+    exclusions: tuple[ExclusionInfo, ...] = ()
     kind: RelationKind = "table"
     mapped_by: tuple[str, ...] = ()
+    partition_of: str | None = None  # key of the partitioned table this one is a partition of
+    partition_bound: str | None = None  # e.g. FOR VALUES FROM ('2025-01-01') TO (…)
+    partition_key: str | None = None  # a partitioned table's PARTITION BY, e.g. RANGE (at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +220,26 @@ class FunctionInfo:
         return " ".join(self.definition.split())
 
 
+@dataclass(frozen=True, slots=True)
+class ExtensionInfo:
+    name: str
+    version: str
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerInfo:
+    key: str  # "table.trigger" (schema-qualified outside the default schema)
+    table: str
+    name: str
+    definition: str
+    enabled: str  # O origin, D disabled, R replica, A always
+
+    @property
+    def definition_key(self) -> str:
+        return " ".join(self.definition.split())
+
+
 @dataclass(slots=True)
 class LiveSchema:
     """Tables (with views mappable as tables), enums, sequences, views and functions."""
@@ -216,6 +251,9 @@ class LiveSchema:
     sequences: dict[str, SequenceInfo] = field(default_factory=dict)
     views: dict[str, ViewInfo] = field(default_factory=dict)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    extensions: dict[str, ExtensionInfo] = field(default_factory=dict)
+    triggers: dict[str, TriggerInfo] = field(default_factory=dict)
+    schemas: tuple[str, ...] = ()  # the schemas compared that exist here
     server_version: str | None = None
     queries: int = 0
     # Things a comparison should know: e.g. model tables defined twice under different Bases.

@@ -64,6 +64,8 @@ def test_the_stray_plan_model_is_found_with_its_rename_hint(fresh_db: ClonedData
         "actual",
         "hint",
         "message",
+        "schema",
+        "fix",
     }
 
 

@@ -109,6 +109,8 @@ def test_reconcile_json_and_markdown(seed: Seeder) -> None:
         "actual",
         "hint",
         "message",
+        "schema",
+        "fix",
     }
     assert finding["kind"] == "invariant_violation"
     assert finding["object"] == "paid_order_has_one_server"

@@ -601,8 +601,11 @@ def test_tables_in_other_schemas_are_reflected_and_keyed_by_schema(
     assert check_schema(blank_db.url, [package]).findings == []
     execute(blank_db.url, "ALTER TABLE billing.invoices DROP COLUMN number")
     [finding] = check_schema(blank_db.url, [package]).findings
-    assert (finding.kind, finding.table, finding.column) == (
+    assert (finding.kind, finding.schema, finding.table, finding.column) == (
         "missing_column",
-        "billing.invoices",
+        "billing",
+        "invoices",
         "number",
     )
+    assert finding.table_key == "billing.invoices"
+    assert "`billing.invoices.number`" in finding.message

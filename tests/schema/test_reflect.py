@@ -44,7 +44,7 @@ def test_query_count_does_not_grow_with_tables(
     )
     seen.clear()
     large = reflect_schema(migrated_db.url)
-    assert len(seen) == small_queries == small.queries == large.queries == 7
+    assert len(seen) == small_queries == small.queries == large.queries == 10
     assert len(large.tables) == len(small.tables) + 40
 
 
@@ -53,7 +53,8 @@ def test_check_mode_skips_sequences_views_functions(
 ) -> None:
     seen = _count_queries(monkeypatch)
     result = check_schema(migrated_db.url, APP_MODELS)
-    assert len(seen) == result.metrics["queries"] == 4
+    # schemas, columns, constraints, indexes, enums (no default pair to settle here)
+    assert len(seen) == result.metrics["queries"] == 5
 
 
 def test_reflects_what_the_catalog_holds(migrated_db: ClonedDatabase) -> None:
