@@ -442,6 +442,24 @@ class _Planner:
             if col.default is not None and col.default_key != "*":
                 steps.append(FixStep("columns", f"{alter} SET DEFAULT {col.default};"))
             return steps
+        if col.generated_by_db and not live.generated_by_db and live.default is None:
+            table = exp.key.rsplit(".", 1)[-1]
+            seq_name = f"{table}_{col.name}_seq"
+            seq = (
+                f"{ident(exp.schema)}.{ident(seq_name)}"
+                if exp.schema != self.default
+                else ident(seq_name)
+            )
+            return [
+                FixStep(
+                    "columns",
+                    f"CREATE SEQUENCE IF NOT EXISTS {seq} OWNED BY {self.t(exp.key)}."
+                    f"{ident(col.name)};\n"
+                    f"SELECT setval({_quote(seq)}, coalesce(max({ident(col.name)}), 0) + 1, false) "
+                    f"FROM {self.t(exp.key)};\n"
+                    f"{alter} SET DEFAULT nextval({_quote(seq)}::regclass);",
+                )
+            ]
         if col.default is None or col.default_key == "*":
             if col.default_key == "*" or col.generated_by_db:
                 return []

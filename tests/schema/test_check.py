@@ -258,6 +258,28 @@ def test_each_drift_is_reported_as_its_kind(migrated_db: ClonedDatabase, case: D
     assert result.ok is (case.severity == "warning")
 
 
+@pytest.mark.parametrize("case", list(DRIFTS.values()), ids=list(DRIFTS))
+def test_the_fix_brings_the_database_back_to_the_models(
+    migrated_db: ClonedDatabase, case: Drift
+) -> None:
+    from harness.schema.fixes import fix_script
+    from tests.schema.test_diff_coverage import apply_script
+
+    execute(migrated_db.url, *case.statements)
+    result = check_schema(migrated_db.url, APP_MODELS)
+    assert all(f.fix for f in result.findings), [(f.kind, f.message) for f in result.findings]
+    apply_script(migrated_db.url, fix_script(result.details["fix_script"], unsafe=True))
+    after = check_schema(migrated_db.url, APP_MODELS)
+    assert after.findings == [], [f.message for f in after.findings]
+
+
+def test_a_rename_hint_is_fixed_by_a_rename(migrated_db: ClonedDatabase) -> None:
+    execute(migrated_db.url, "ALTER TABLE servers RENAME COLUMN server_status TO status")
+    result = check_schema(migrated_db.url, APP_MODELS)
+    fixes = {f.kind: f.fix for f in result.findings}
+    assert fixes["missing_column"] == "ALTER TABLE servers RENAME COLUMN status TO server_status;"
+
+
 def test_a_changed_check_shows_both_expressions(migrated_db: ClonedDatabase) -> None:
     execute(migrated_db.url, *DRIFTS["check_changed"].statements)
     [finding] = check_schema(migrated_db.url, APP_MODELS).findings

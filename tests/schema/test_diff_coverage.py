@@ -228,6 +228,7 @@ def test_reflection_stays_a_fixed_number_of_queries(
 def apply_script(url: str, script: str) -> None:
     """Run a fix script as psql -f would: the transaction, then each statement outside it."""
     inside, _, after = script.partition("-- outside a transaction")
+    after = after.partition("\n")[2]
     execute(url, inside)
     for statement in after.split(";"):
         lines = [ln for ln in statement.splitlines() if ln.strip() and not ln.startswith("--")]
