@@ -128,9 +128,11 @@ def extras(count: int, schemas: int) -> list[str]:
     for n in range(schemas):
         where = "" if n == 0 else f"s{n}."
         for q in range(4):
+            start = f"2025-{3 * q + 1:02d}-01"
+            end = f"{2025 + (q == 3)}-{(3 * q + 4) % 12 or 12:02d}-01"
             statements.append(
                 f"CREATE TABLE {where}events_q{q + 1} PARTITION OF {where}events FOR VALUES "
-                f"FROM ('2025-{3 * q + 1:02d}-01') TO ('{2025 + (q == 3)}-{(3 * q + 4) % 12 or 12:02d}-01')"
+                f"FROM ('{start}') TO ('{end}')"
             )
     for i in range(0, count, 50):
         where = f"{schema_of(i, schemas)}." if schema_of(i, schemas) else ""
