@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from harness.fuzz import CheckCall, FuzzContract, FuzzEnv, FuzzSetup, Identity
+from harness.fuzz.authz import BearerSecret
 
 API = "/api/v1"
 GATEWAY_MOUNT = "/_fakes/gateway"
@@ -57,7 +58,8 @@ async def setup(env: FuzzEnv) -> FuzzSetup:
     client = env.client
     user = await _login(client, USER_EMAIL)
     admin = await _login(client, ADMIN_EMAIL)
-    victim = {"Authorization": f"Bearer {await _login(client, VICTIM_EMAIL)}"}
+    victim_token = await _login(client, VICTIM_EMAIL)
+    victim = {"Authorization": f"Bearer {victim_token}"}
 
     ordered = await client.post(
         ORDERS, json={"plan_id": 2, "billing_cycle_months": 1}, headers=victim
@@ -74,6 +76,10 @@ async def setup(env: FuzzEnv) -> FuzzSetup:
     jwt_secret = env.app.state.settings.jwt_secret.get_secret_value()
     return FuzzSetup(
         identities=(Identity("user", user), Identity("admin", admin, sees_others=True)),
+        # the victim does not fuzz, but every call the user or the admin makes on their own
+        # things is replayed as the victim (and anonymously): the authorization matrix
+        bystanders=(Identity("victim", victim_token),),
+        bearer=BearerSecret(jwt_secret, algorithm=env.app.state.settings.jwt_algorithm),
         foreign=frozenset(
             {
                 VICTIM_EMAIL,

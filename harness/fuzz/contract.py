@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness.config import HarnessConfig
+from harness.fuzz.authz import BearerSecret
 from harness.errors import ConfigError
 from harness.loading import load_object, put_project_on_path
 
@@ -59,6 +60,11 @@ class FuzzSetup:
     foreign: frozenset[str] = frozenset()
     secrets: frozenset[str] = frozenset()
     notes: Mapping[str, Any] = field(default_factory=dict)
+    # actors that do not fuzz but receive every replay of the authorization matrix (e.g. the
+    # victim whose data is guarded): more ordinary users to replay other users' calls as
+    bystanders: tuple[Identity, ...] = ()
+    # how bearer tokens are signed (HMAC JWT): enables the credential-lifecycle probes
+    bearer: BearerSecret | None = None
 
 
 @dataclass(frozen=True, slots=True)

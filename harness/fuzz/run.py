@@ -210,6 +210,10 @@ def _result(
         "operations_exercised": len(session.operations),
         "scenarios": session.scenarios,
         "links_followed": sum(session.links_followed.values()),
+        # the authorization matrix: calls replayed as other actors or anonymously, and the
+        # forged-token probes of the credential lifecycle (0 when no bearer secret is given)
+        "authz_replays": session.matrix.replayed,
+        "token_probes": session.matrix.token_probes,
         "requests": requests,
         "invariant_checks": session.invariants.checks,
         "failures": len(records),

@@ -20,6 +20,7 @@ from schemathesis import Case, Response
 from schemathesis.core.failures import Failure, FailureGroup
 
 from harness.db.urls import to_sync
+from harness.fuzz.authz import Actor, AuthorizationMatrix, Call
 from harness.fuzz.checks import InvariantWatch, Problem, SilentWatch, foreign_values, leaks
 from harness.fuzz.contract import CheckCall, FuzzContract, FuzzSetup, Identity
 from harness.fuzz.portal import AppPortal
@@ -73,6 +74,16 @@ class FuzzSession:
         self.scenarios = 0
         self.links_followed: Counter[str] = Counter()
         self.scenario: list[SentRequest] | None = None
+        self.matrix = AuthorizationMatrix(
+            [
+                *(_actor(i) for i in setup.identities),
+                *(_actor(i, bystander=True) for i in setup.bystanders),
+            ],
+            foreign=setup.foreign,
+            bearer=setup.bearer,
+            send=portal.send,
+            skip_prefixes=list(contract.mounts),
+        )
 
     # --- calls -----------------------------------------------------------------------
 
@@ -116,6 +127,7 @@ class FuzzSession:
         if not identity.sees_others:
             problems += foreign_values(answer, asked, self.setup.foreign, identity.name)
         problems += self._domain_checks(case, response, identity)
+        problems += self.matrix.check(_call(case, response, self.portal.base_url), _actor(identity))
         problems += self.silent.check()
         problems += self.invariants.check()
         sent = sent_request(
@@ -236,6 +248,46 @@ class FuzzSession:
     @property
     def failure_list(self) -> list[FailureRecord]:
         return list(self.failures.values())
+
+
+def _actor(identity: Identity, *, bystander: bool = False) -> Actor:
+    return Actor(
+        bystander=bystander,
+        name=identity.name,
+        headers=identity.headers,
+        token=identity.token,
+        sees_others=identity.sees_others,
+        header=identity.header,
+        prefix=identity.prefix,
+    )
+
+
+def _call(case: Case[Any], response: Response, base_url: str) -> Call:
+    request = response.request
+    parsed = httpx.URL(str(request.url))
+    target = parsed.raw_path.decode("ascii", "replace")
+    body = request.body or b""
+    raw = getattr(getattr(case.operation, "definition", None), "raw", None) or {}
+    schema = getattr(case.operation.schema, "raw_schema", None) or {}
+    security = raw.get("security", schema.get("security")) if isinstance(raw, dict) else None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    return Call(
+        method=case.method.upper(),
+        path_template=case.path,
+        url=base_url + target,
+        body=body if isinstance(body, bytes) else str(body).encode(),
+        headers={
+            k: v.decode("latin-1") if isinstance(v, bytes) else v
+            for k, v in request.headers.items()
+        },
+        status=response.status_code,
+        answer=answer,
+        has_path_parameters="{" in case.path,
+        secured=bool(security),
+    )
 
 
 def _from_failure(failure: Failure) -> Problem:
