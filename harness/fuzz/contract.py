@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness.config import HarnessConfig
-from harness.fuzz.authz import BearerSecret
 from harness.errors import ConfigError
+from harness.fuzz.authz import BearerSecret
 from harness.loading import load_object, put_project_on_path
 
 if TYPE_CHECKING:
