@@ -126,20 +126,7 @@ SERVER_HAS_PAID_ORDER = Invariant(
     """,
 )
 
-ORDER_TOTAL_FOLLOWS_PRICING = Invariant(
-    id="order_total_follows_pricing",
-    severity="warning",
-    title="order totals follow the pricing rule",
-    table="orders",
-    explanation=(
-        "total = subtotal - discount + 18 % GST on the discounted subtotal, where subtotal = "
-        "hosting_plans.monthly_price x months and the discount is 0/5/10/20 % for 1/3/6/12 "
-        "months, each amount rounded half-up to the paisa. A warning, not an error: historical "
-        "orders were priced by older code or older prices. The incident's ORD-4CIYNGEQK6 "
-        "recorded 39535.00 where the rule gives 39534.72 (delta 28 paise) — the report's "
-        "'amount calculation mismatch'. Computed here from the plan's current monthly_price."
-    ),
-    sql="""
+_PRICED = """
         WITH base AS (
             SELECT o.id, o.order_number, o.user_id, o.billing_cycle_months AS months,
                    o.total_amount, hp.name AS plan_name,
@@ -149,6 +136,7 @@ ORDER_TOTAL_FOLLOWS_PRICING = Invariant(
                    END AS discount_rate
             FROM orders o
             JOIN hosting_plans hp ON hp.id = o.plan_id
+            {which}
         ), discounted AS (
             SELECT *, round(subtotal * discount_rate, 2) AS discount FROM base
         ), priced AS (
@@ -162,7 +150,41 @@ ORDER_TOTAL_FOLLOWS_PRICING = Invariant(
         JOIN users u ON u.id = p.user_id
         WHERE p.expected IS DISTINCT FROM p.total_amount
         ORDER BY p.id
-    """,
+    """
+
+ORDER_TOTAL_FOLLOWS_PRICING = Invariant(
+    id="order_total_follows_pricing",
+    severity="warning",
+    title="order totals follow the pricing rule",
+    table="orders",
+    explanation=(
+        "total = subtotal - discount + 18 % GST on the discounted subtotal, where subtotal = "
+        "hosting_plans.monthly_price x months and the discount is 0/5/10/20 % for 1/3/6/12 "
+        "months, each amount rounded half-up to the paisa. A warning, not an error: historical "
+        "orders were priced by older code or older prices. The incident's ORD-4CIYNGEQK6 "
+        "recorded 39535.00 where the rule gives 39534.72 (delta 28 paise) — the report's "
+        "'amount calculation mismatch'. Computed here from the plan's current monthly_price."
+    ),
+    sql=_PRICED.format(which=""),
+)
+
+RECENT_ORDER_TOTAL_FOLLOWS_PRICING = Invariant(
+    id="recent_order_total_follows_pricing",
+    severity="error",
+    title="orders placed recently are charged exactly the pricing rule",
+    table="orders",
+    explanation=(
+        "The pricing rule computed in SQL, independently of the app's pricing code: subtotal "
+        "= monthly_price x months, the 0/5/10/20 % cycle discount and 18 % GST each rounded "
+        "half-up (numeric round) to the paisa. An error for orders placed in the last "
+        "recent_pricing_hours (default 24), which today's code priced: a rounding mode, a "
+        "float, a tax on the wrong base is off by a paisa exactly on the amounts where the "
+        "rounding matters. Older orders stay a warning (order_total_follows_pricing)."
+    ),
+    params={"recent_pricing_hours": 24},
+    sql=_PRICED.format(
+        which="WHERE o.created_at > now() - make_interval(hours => %(recent_pricing_hours)s)"
+    ),
 )
 
 COMPLETED_IMPLIES_PAID = Invariant(
@@ -237,6 +259,7 @@ INVARIANTS: list[Invariant] = [
     SERVER_MATCHES_ORDER,
     SERVER_HAS_PAID_ORDER,
     ORDER_TOTAL_FOLLOWS_PRICING,
+    RECENT_ORDER_TOTAL_FOLLOWS_PRICING,
     COMPLETED_IMPLIES_PAID,
     NO_SERVER_STUCK_PROVISIONING,
     NO_FAILED_SERVER,

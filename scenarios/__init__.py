@@ -23,6 +23,7 @@ ORDER = [
     "gateway_faults",
     "amount_mismatch",
     "pricing",
+    "pricing_boundaries",
     "forged_signature",
     "provider_faults",
     "slow_provider",

@@ -10,6 +10,8 @@ from harness.db import ClonedDatabase
 from harness.invariants import InvariantOutcome, run_invariants, to_gate_result
 from tests.invariants.conftest import Seeder
 
+HISTORIC = datetime(2025, 1, 15, 10, 5, tzinfo=UTC)
+
 
 def outcomes(url: str, **params: object) -> dict[str, InvariantOutcome]:
     return {o.invariant.id: o for o in run_invariants(url, INVARIANTS, params=params)}
@@ -94,7 +96,12 @@ def test_server_without_paid_order(seed: Seeder) -> None:
 def test_incident_total_is_a_pricing_warning_with_delta_in_paise(seed: Seeder) -> None:
     user = seed.user("user1234@test.com", user_id=5)
     order = seed.order(
-        user, plan_id=3, months=12, total=Decimal("39535.00"), order_number="ORD-4CIYNGEQK6"
+        user,
+        plan_id=3,
+        months=12,
+        total=Decimal("39535.00"),
+        order_number="ORD-4CIYNGEQK6",
+        created_at=HISTORIC,
     )
     seed.server(order)
     result = to_gate_result(run_invariants(seed.url, INVARIANTS))
@@ -108,6 +115,17 @@ def test_incident_total_is_a_pricing_warning_with_delta_in_paise(seed: Seeder) -
     assert row["recorded"] == "39535.00"
     assert row["expected"] == "39534.72"
     assert row["delta_paise"] == 28
+
+
+def test_the_same_total_on_a_recent_order_is_an_error(seed: Seeder) -> None:
+    """Today's code priced it: off by 28 paise is a bug, not history."""
+    order = seed.order(seed.user(), plan_id=3, months=12, total=Decimal("39535.00"))
+    seed.server(order)
+    result = to_gate_result(run_invariants(seed.url, INVARIANTS))
+    assert not result.ok
+    [error] = result.errors
+    assert error.object == "recent_order_total_follows_pricing"
+    assert order.order_number in error.message
 
 
 def test_pricing_rule_in_sql_matches_every_cycle(seed: Seeder) -> None:

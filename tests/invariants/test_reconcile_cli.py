@@ -123,9 +123,13 @@ def test_reconcile_json_and_markdown(seed: Seeder) -> None:
 
 
 def test_warnings_do_not_fail_reconcile(seed: Seeder) -> None:
+    from datetime import UTC, datetime
     from decimal import Decimal
 
-    order = seed.order(seed.user(), plan_id=3, months=12, total=Decimal("39535.00"))
+    historic = datetime(2025, 1, 15, 10, 5, tzinfo=UTC)  # priced by older code: a warning
+    order = seed.order(
+        seed.user(), plan_id=3, months=12, total=Decimal("39535.00"), created_at=historic
+    )
     seed.server(order)
     proc = harness("reconcile", "--db", seed.url)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -99,3 +99,31 @@ async def test_trace_puts_every_statement_in_the_timeline(
     sql = [e for s in result.steps for e in s.events if e.kind == "sql"]
     assert len(sql) == sum(s.statements for s in result.steps) > 0
     assert any("INSERT INTO payments" in e.text for e in sql)
+
+
+@pytest.mark.scenario
+@pytest.mark.parametrize(
+    "rounding",
+    [
+        pytest.param("ROUND_HALF_EVEN", id="bankers-rounding"),
+        pytest.param("ROUND_DOWN", id="truncation"),
+    ],
+)
+async def test_a_rounding_mode_change_is_caught_on_the_boundaries(
+    rounding: str, harness_config: HarnessConfig, fresh_db: ClonedDatabase
+) -> None:
+    """A bug nobody wrote a check for: the app rounds money another way. The seeded plans
+    never land on a rounding boundary; the boundary scenario and the SQL pricing rule do."""
+    import decimal
+    from unittest import mock
+
+    import app.services.pricing as pricing
+
+    def other_round(amount: decimal.Decimal) -> decimal.Decimal:
+        return amount.quantize(pricing.PAISE, rounding=getattr(decimal, rounding))
+
+    with mock.patch.object(pricing, "_round", other_round):
+        result = await replay(harness_config, "pricing-boundaries", fresh_db)
+    assert not result.ok
+    violated = {f.object for f in result.errors if f.kind == "invariant_violation"}
+    assert "recent_order_total_follows_pricing" in violated, explain(result)
