@@ -24,6 +24,7 @@ ORDER = [
     "amount_mismatch",
     "pricing",
     "pricing_boundaries",
+    "recovery_operations",
     "forged_signature",
     "provider_faults",
     "slow_provider",

@@ -142,6 +142,10 @@ class _Run:
         self.first_violation: dict[str, tuple[int, str]] = {}
         self.final_outcomes: list[InvariantOutcome] = []
         self.last_seen: dict[str, str] = {}  # invariant id -> its rows after the previous step
+        # the given's own violations (an incident's "before" state): not failures while the
+        # steps repair them, failures only if new rows appear or they outlast the last step
+        self.baseline: dict[str, set[str]] = {}
+        self.new_damage: set[str] = set()
         self.vars: dict[str, Any] = {}  # shared by given and the steps
 
     # --- given -----------------------------------------------------------------------
@@ -170,7 +174,28 @@ class _Run:
             return False
         finally:
             self.result.seed_ms = (time.perf_counter() - started) * 1000
+        await self._baseline()
         return True
+
+    async def _baseline(self) -> None:
+        if not self.invariants:
+            return
+        outcomes = await asyncio.to_thread(run_invariants, self.database_url, self.invariants)
+        for outcome in outcomes:
+            if outcome.ok:
+                continue
+            self.baseline[outcome.invariant.id] = {repr(r) for r in outcome.rows}
+            listed = "; ".join(describe_row(r) for r in outcome.rows[:5])
+            self.sink.event(
+                "invariant",
+                f"before the steps ({outcome.invariant.severity}): {outcome.invariant.title}: "
+                f"{listed}",
+                invariant=outcome.invariant.id,
+                severity=outcome.invariant.severity,
+                violations=outcome.violations,
+                rows=outcome.rows,
+                before=True,
+            )
 
     # --- when ------------------------------------------------------------------------
 
@@ -271,6 +296,8 @@ class _Run:
                     rows=outcome.rows,
                 )
             seen[inv.id] = signature
+            if not {repr(r) for r in outcome.rows} <= self.baseline.get(inv.id, set()):
+                self.new_damage.add(inv.id)
             self.violations[inv.id] = (record.index, record.name, outcome)
             self.first_violation.setdefault(inv.id, (record.index, record.name))
         self.last_seen = seen
@@ -292,11 +319,13 @@ class _Run:
             self.result.checks.append(check_finding(expected, self.final_outcomes))
 
     def findings(self) -> list[Finding]:
-        return scenario_findings(
-            self.result,
-            {k: (*self.first_violation[k], *v) for k, v in self.violations.items()},
-            self.detector.findings(),
-        )
+        still = {o.invariant.id for o in self.final_outcomes if not o.ok}
+        counted = {
+            k: (*self.first_violation[k], *v)
+            for k, v in self.violations.items()
+            if k in self.new_damage or k in still or k not in self.baseline
+        }
+        return scenario_findings(self.result, counted, self.detector.findings())
 
 
 async def run_scenario(

@@ -127,3 +127,36 @@ async def test_a_rounding_mode_change_is_caught_on_the_boundaries(
     assert not result.ok
     violated = {f.object for f in result.errors if f.kind == "invariant_violation"}
     assert "recent_order_total_follows_pricing" in violated, explain(result)
+
+
+@pytest.mark.scenario
+@pytest.mark.parametrize("bug", ["list_misses_completed_orders", "audit_not_written"])
+async def test_operational_path_bugs_are_caught(
+    bug: str, harness_config: HarnessConfig, fresh_db: ClonedDatabase
+) -> None:
+    """Bugs in what the ops team trusts after an incident, which no other gate exercises."""
+    from unittest import mock
+
+    from app.repositories.orders import OrderRepository
+    from app.repositories.recovery_audit import RecoveryAuditRepository
+
+    patches = []
+    if bug == "list_misses_completed_orders":
+        original = OrderRepository.list_all
+
+        async def list_all(self: OrderRepository, **kwargs: object) -> object:
+            rows = await original(self, **kwargs)  # type: ignore[arg-type]
+            # one victim (the 6-month order) falls out of the list recover trusts
+            return [r for r in rows if r[0].billing_cycle_months != 6]
+
+        patches.append(mock.patch.object(OrderRepository, "list_all", list_all))
+    else:
+
+        async def add(self: RecoveryAuditRepository, **_: object) -> None:
+            return None
+
+        patches.append(mock.patch.object(RecoveryAuditRepository, "add", add))
+    with patches[0]:
+        result = await replay(harness_config, "recovery-operations", fresh_db)
+    assert not result.ok
+    assert any(f.kind == "scenario_step_failed" for f in result.errors), explain(result)
