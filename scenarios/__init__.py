@@ -25,6 +25,7 @@ ORDER = [
     "pricing",
     "pricing_boundaries",
     "recovery_operations",
+    "races",
     "forged_signature",
     "provider_faults",
     "slow_provider",

@@ -160,3 +160,35 @@ async def test_operational_path_bugs_are_caught(
         result = await replay(harness_config, "recovery-operations", fresh_db)
     assert not result.ok
     assert any(f.kind == "scenario_step_failed" for f in result.errors), explain(result)
+
+
+@pytest.mark.scenario
+async def test_workers_that_do_not_lock_their_claim_are_caught(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase
+) -> None:
+    """A bug nobody wrote a check for: the worker claims due servers without a row lock, so
+    two workers provision the same server twice at the provider."""
+    from unittest import mock
+
+    from sqlalchemy import func, or_, select
+
+    from app.models import Server
+    from app.repositories.servers import ServerRepository
+
+    async def claim(self: ServerRepository, limit: int) -> object:
+        result = await self.session.execute(
+            select(Server)
+            .where(
+                Server.server_status == "provisioning",
+                or_(Server.next_attempt_at.is_(None), Server.next_attempt_at <= func.now()),
+            )
+            .order_by(Server.id)
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    with mock.patch.object(ServerRepository, "claim_due_for_provisioning", claim):
+        result = await replay(harness_config, "races", fresh_db)
+    assert not result.ok
+    failed = " ".join(f.message for f in result.errors)
+    assert "instance creations at the provider" in failed, explain(result)
