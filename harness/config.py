@@ -10,15 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import ConfigError
 
-DEFAULT_SETTINGS_MAP = {
-    "database_url": "database_url",
-    "gateway_base_url": "gateway_url",
-    "gateway_key_id": "gateway_key_id",
-    "gateway_key_secret": "gateway_key_secret",
-    "webhook_secret": "webhook_secret",
-    "provider_base_url": "provider_url",
-    "provider_token": "provider_token",
-}
+DEFAULT_SETTINGS_MAP = {"database_url": "database_url"}
 
 
 class SilentAllow(BaseModel):
@@ -66,6 +58,9 @@ class HarnessConfig(BaseModel):
     mutant_copy: list[str] = Field(default_factory=list)
     allowlist: str | None = None
     fakes: dict[str, str] = Field(default_factory=dict)
+    # secrets the app and the fakes share, generated fresh per system: name -> template
+    # ("{token}", "{hex:N}", e.g. "key_{hex:7}"); they reach the settings via settings_map
+    secrets: dict[str, str] = Field(default_factory=dict)
     # settings overrides when the harness builds the app for a gate (not for `harness serve`),
     # e.g. quieter logs: { log_level = "WARNING" }
     gate_settings: dict[str, Any] = Field(default_factory=dict)

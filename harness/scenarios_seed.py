@@ -34,7 +34,7 @@ def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) ->
     try:
         asyncio.run(
             apply_given(
-                given, database_url=database_url, secrets=new_secrets(), fakes=None, vars={}
+                given, database_url=database_url, secrets=new_secrets(config), fakes=None, vars={}
             )
         )
     except HarnessError:

@@ -1,7 +1,12 @@
 """The system under test on loopback: a database, the fakes and the app, each an HTTP server.
 
-App-agnostic: the app factory, its settings class and the fakes come from ``[tool.harness]``;
-values flow to them through one context dict (``database_url``, ``gateway_url``, …).
+App-agnostic, described by ``[tool.harness]`` alone: the app factory and its settings class,
+any number of named fakes (``fakes = {name = "module:factory"}``, none at all is fine), and the
+secrets the app and the fakes share (``secrets = {name = "prefix{hex:7}" | "{token}"}``,
+generated fresh for every system). Values flow through one context dict: ``database_url``,
+``<fake>_url`` for each fake, and every secret; a fake factory's parameter ``p`` is filled from
+``p`` or, failing that, ``<fake>_<p>`` (a fake ``billing`` with a ``token`` parameter gets
+``billing_token``).
 """
 
 from __future__ import annotations
@@ -9,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import re
 import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import uvicorn
@@ -21,43 +27,54 @@ from harness.config import HarnessConfig
 from harness.errors import ConfigError, HarnessError
 from harness.loading import load_object, put_project_on_path
 
-FAKE_PARAM_ALIASES = {
-    "key_id": "gateway_key_id",
-    "key_secret": "gateway_key_secret",
-    "token": "provider_token",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class SystemInfo:
-    """What `harness serve` prints: everything a client needs to drive the system."""
+    """What `harness serve` prints: everything a client needs to drive the system — the app's
+    and the database's URLs, each fake's URL and every shared secret (``to_dict`` flattens
+    them: ``app_url``, ``<fake>_url``, ``database_url``, the secrets by name; attribute access
+    works the same way, e.g. ``info.gateway_url``)."""
 
     app_url: str
-    gateway_url: str
-    provider_url: str
     database_url: str
-    gateway_key_id: str
-    gateway_key_secret: str
-    webhook_secret: str
-    provider_token: str
+    fakes: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {
+            "app_url": self.app_url,
+            **{f"{name}_url": url for name, url in self.fakes.items()},
+            "database_url": self.database_url,
+            **self.secrets,
+        }
+
+    def __getattr__(self, name: str) -> str:
+        flat = {f"{n}_url": u for n, u in self.fakes.items()} | dict(self.secrets)
+        if name in flat:
+            return flat[name]
+        raise AttributeError(f"the system has no {name!r} (fakes: {', '.join(self.fakes)})")
 
 
 # ``seed(fakes by name, shared secrets)`` of :func:`serve_system`
 SeedHook = Callable[[Mapping[str, Any], Mapping[str, str]], Awaitable[None]]
-# what the app and the fakes share (:func:`new_secrets`)
-SECRET_KEYS = ("gateway_key_id", "gateway_key_secret", "webhook_secret", "provider_token")
+_SPEC = re.compile(r"\{(token|hex:(\d+)|hex)\}")
 
 
-def new_secrets() -> dict[str, str]:
-    return {
-        "gateway_key_id": "rzp_test_" + secrets.token_hex(7),
-        "gateway_key_secret": secrets.token_urlsafe(24),
-        "webhook_secret": secrets.token_urlsafe(24),
-        "provider_token": secrets.token_urlsafe(24),
-    }
+def _generate(spec: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) == "token":
+            return secrets.token_urlsafe(24)
+        return secrets.token_hex(int(match.group(2) or 16))
+
+    value = _SPEC.sub(one, spec)
+    return value if value != spec or "{" in spec else spec + secrets.token_urlsafe(24)
+
+
+def new_secrets(config: HarnessConfig) -> dict[str, str]:
+    """Fresh values of the project's shared secrets (``[tool.harness] secrets``): each spec is
+    a template where ``{token}`` is a random URL-safe token and ``{hex:N}`` N random bytes in
+    hex (``"key_{hex:7}"``); a spec without a placeholder is a prefix to a token."""
+    return {name: _generate(spec) for name, spec in config.secrets.items()}
 
 
 def build_app(config: HarnessConfig, context: dict[str, Any]) -> Any:
@@ -84,11 +101,10 @@ def build_fake(config: HarnessConfig, name: str, context: dict[str, Any]) -> Any
     factory = load_object(ref, what=f"fake {name}")
     kwargs: dict[str, Any] = {}
     for param in inspect.signature(factory).parameters:
-        key = FAKE_PARAM_ALIASES.get(param, param)
-        if key in context:
-            kwargs[param] = context[key]
-        elif param in context:
+        if param in context:
             kwargs[param] = context[param]
+        elif f"{name}_{param}" in context:
+            kwargs[param] = context[f"{name}_{param}"]
     return factory(**kwargs)
 
 
@@ -165,23 +181,26 @@ async def serve_system(
     ``seed(fakes, secrets)`` runs once the fakes serve and before the app starts: the fake
     apps by name, and the secrets they share with the app (e.g. a scenario's given state)."""
     app_sock = bind_socket(host, port)
-    context: dict[str, Any] = {"database_url": database_url, "purpose": purpose, **new_secrets()}
+    shared = new_secrets(config)
+    context: dict[str, Any] = {"database_url": database_url, "purpose": purpose, **shared}
     running: list[_Running] = []
     fakes: dict[str, Any] = {}
+    urls: dict[str, str] = {}
     try:
-        for name, key in (("gateway", "gateway_url"), ("provider", "provider_url")):
+        for name in config.fakes:
             fakes[name] = build_fake(config, name, context)
             running.append(await _start(fakes[name], bind_socket(host, 0)))
-            context[key] = running[-1].url
+            urls[name] = context[f"{name}_url"] = running[-1].url
         if seed is not None:
-            await seed(fakes, {k: context[k] for k in SECRET_KEYS})
+            await seed(fakes, shared)
         context["settings_overrides"] = settings_overrides or {}
         app = build_app(config, context)
         if app_wrapper is not None:
             app = app_wrapper(app)
         running.append(await _start(app, app_sock, lifespan="on"))
-        context["app_url"] = running[-1].url
-        yield SystemInfo(**{k: context[k] for k in SystemInfo.__dataclass_fields__})
+        yield SystemInfo(
+            app_url=running[-1].url, database_url=database_url, fakes=urls, secrets=shared
+        )
     finally:
         await _stop(running)
         app_sock.close()

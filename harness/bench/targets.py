@@ -24,7 +24,6 @@ from harness.fakes import FaultSwitch, fake_services
 from harness.system import build_app, build_fake, new_secrets, serve_system
 
 TargetKind = Literal["asgi", "http"]
-FAKES = ("gateway", "provider")
 CLIENT_TIMEOUT_S = 60.0
 ASGI_APP_URL = "http://app.bench.internal"
 
@@ -111,12 +110,11 @@ async def asgi_targets(
     reaches the fakes through one respx router). Requests can then alternate between apps,
     e.g. a small and a large history, so that load drift affects both alike."""
     context: dict[str, Any] = {
-        **new_secrets(),
-        "gateway_url": "http://gateway.bench.internal",
-        "provider_url": "http://provider.bench.internal",
+        **new_secrets(config),
+        **{f"{name}_url": f"http://{name}.bench.internal" for name in config.fakes},
         "settings_overrides": dict(settings_overrides or {}),
     }
-    fakes = {name: build_fake(config, name, context) for name in FAKES}
+    fakes = {name: build_fake(config, name, context) for name in config.fakes}
     mounts = {context[f"{name}_url"]: fake for name, fake in fakes.items()}
     async with contextlib.AsyncExitStack() as stack:
         stack.enter_context(fake_services(mounts))
@@ -129,7 +127,8 @@ async def asgi_targets(
             app = build_app(config, {**context, "database_url": url})
             await stack.enter_async_context(lifespan(app))
             client = await stack.enter_async_context(_client(app, ASGI_APP_URL))
-            targets.append(Target("asgi", client, fake_clients, url, _secrets(context), app))
+            secrets = _secrets(context, config)
+            targets.append(Target("asgi", client, fake_clients, url, secrets, app))
         yield targets
 
 
@@ -149,10 +148,10 @@ async def http_target(
     ):
         client = await stack.enter_async_context(_client(None, info.app_url))
         fake_clients = {
-            "gateway": await stack.enter_async_context(_client(None, info.gateway_url)),
-            "provider": await stack.enter_async_context(_client(None, info.provider_url)),
+            name: await stack.enter_async_context(_client(None, url))
+            for name, url in info.fakes.items()
         }
-        yield Target("http", client, fake_clients, database_url, _secrets(info.to_dict()))
+        yield Target("http", client, fake_clients, database_url, dict(info.secrets))
 
 
 def _client(app: Any, base_url: str) -> httpx.AsyncClient:
@@ -163,6 +162,5 @@ def _client(app: Any, base_url: str) -> httpx.AsyncClient:
     )
 
 
-def _secrets(context: Mapping[str, Any]) -> dict[str, str]:
-    keys = ("gateway_key_id", "gateway_key_secret", "webhook_secret", "provider_token")
-    return {k: str(context[k]) for k in keys if k in context}
+def _secrets(context: Mapping[str, Any], config: HarnessConfig) -> dict[str, str]:
+    return {k: str(context[k]) for k in config.secrets if k in context}

@@ -136,7 +136,7 @@ def load_contract(config: HarnessConfig) -> FuzzContract:
         raise ConfigError(f"{config.fuzz} must be a harness.fuzz.FuzzContract")
     for prefix, fake in contract.mounts.items():
         if not prefix.startswith("/") or prefix.endswith("/"):
-            raise ConfigError(f"{config.fuzz}: mount {prefix!r} must look like '/_fakes/gateway'")
+            raise ConfigError(f"{config.fuzz}: mount {prefix!r} must look like '/_fakes/<name>'")
         if fake not in config.fakes:
             raise ConfigError(f"{config.fuzz}: mount {prefix!r} names unknown fake {fake!r}")
     return contract

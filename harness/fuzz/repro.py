@@ -200,7 +200,8 @@ def render_markdown(record: FailureRecord) -> str:
         "",
         "## Reproduce against `harness serve`",
         "",
-        "`harness serve --format json` prints `app_url` (and `gateway_url`); set `APP_URL` to it "
+        "`harness serve --format json` prints `app_url` (and each fake's `<name>_url`); "
+        "set `APP_URL` to it "
         f"and `TOKEN` to a credential of the `{record.identity}` identity (log in through the "
         "API as such a user).",
         "",

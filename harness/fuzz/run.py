@@ -72,7 +72,7 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
     contract = load_contract(config)
     invariants = load_invariants(config) if config.invariants else []
     started = time.perf_counter()
-    context: dict[str, Any] = {"database_url": database_url, **new_secrets()}
+    context: dict[str, Any] = {"database_url": database_url, **new_secrets(config)}
     for name in config.fakes:
         context[f"{name}_url"] = f"http://{name}.{FAKE_HOST}"
     context["settings_overrides"] = dict(contract.settings_overrides)

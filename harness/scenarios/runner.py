@@ -339,7 +339,7 @@ async def run_scenario(
     """Run ``scenario`` on ``database_url`` (a fresh migrated database of its own)."""
     run = _Run(config, scenario, database_url, invariants, trace)
     started = time.perf_counter()
-    secrets = new_secrets()
+    secrets = new_secrets(config)
     context = system_context(database_url, config, secrets)
     context["settings_overrides"] = dict(scenario.settings)
     fakes = {name: build_fake(config, name, context) for name in config.fakes}

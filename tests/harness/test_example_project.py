@@ -76,3 +76,44 @@ def test_invariants_gate_on_the_example(bookshop_db: ClonedDatabase) -> None:
     bad = harness("reconcile", "--db", bookshop_db.url, "--format", "json")
     assert bad.returncode == 1
     assert "sale-amount-matches-price" in bad.stdout and "1497" in bad.stdout
+
+
+def test_the_system_gates_run_on_a_project_with_no_fakes(tmp_path: Path) -> None:
+    """Smoke, silent failures, invariants and the fuzzer on the bookshop: its own app, its own
+    smoke flow, no gateway, no provider, no login — described by [tool.harness] alone."""
+    proc = harness(
+        "run",
+        "--gates",
+        "schema,migrations,smoke,silent,invariants,fuzz",
+        "--report-dir",
+        str(tmp_path),
+        "--format",
+        "json",
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    gates = {g["gate"]: g for g in doc["gates"]}
+    assert set(gates) == {"schema", "migrations", "smoke", "silent", "invariants", "fuzz"}
+    assert gates["smoke"]["metrics"]["steps"] == 4
+    assert gates["fuzz"]["metrics"]["operations_exercised"] >= 5
+
+
+def test_serve_on_a_project_with_no_fakes_prints_app_and_database_only() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli.main", "serve", "--format", "json"],
+        cwd=EXAMPLE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_DATABASE_URL": ""},
+    )
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline())
+        assert set(ready) == {"app_url", "database_url"}
+        import httpx
+
+        assert httpx.get(ready["app_url"] + "/health", timeout=10).json() == {"ok": True}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
