@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.common import (
@@ -86,6 +87,6 @@ def render_run(result: RunResult, files: list[Path]) -> None:
     out.print(table)
     for gate in result.gates:
         for f in gate.errors:
-            out.print(f"[red]✗[/] {gate.gate}: {f.kind}: {f.message}", highlight=False)
+            out.print(f"[red]✗[/] {gate.gate}: {f.kind}: {escape(f.message)}", highlight=False)
     verdict = "[green]all gates hold[/]" if result.ok else "[red]some gates failed[/]"
     out.print(f"{verdict} in {result.metrics.get('duration_s')} s; reports: {files[0].parent}")
