@@ -40,6 +40,8 @@ class HarnessConfig(BaseModel):
     # the schemas compared besides the default one (empty: the default schema and every
     # schema a model names)
     schemas: list[str] = Field(default_factory=list)
+    # the app's schema_translate_map: model schema -> database schema ("" = no schema given)
+    schema_map: dict[str, str] = Field(default_factory=dict)
     # Alembic's version table when env.py sets ``version_table=`` (None: read from alembic.ini
     # ``version_table`` if set, else ``alembic_version``)
     version_table: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,7 @@ def check_schema(
     ignore_tables: Iterable[str] = ("alembic_version",),
     exclude_models: Sequence[str] = (),
     exclude_schemas: Sequence[str] = (),
+    schema_map: Mapping[str, str] | None = None,
 ) -> GateResult:
     """Every mapped class found under ``packages`` against the live schema at ``url``.
 
@@ -104,8 +105,10 @@ def check_schema(
     allowlist = load_allowlist(allowlist_path, ALLOWABLE_KINDS) if allowlist_path else None
     discovered = discover(packages, exclude=exclude_models)
     discovered_at = time.perf_counter()
-    names = tuple(n for n in discovered.schemas(schemas) if n not in exclude_schemas) or ("public",)
-    expected = model_schema(discovered, default_schema=names[0])
+    mapping = dict(schema_map or {})
+    named = (mapping.get(n, n) or n for n in discovered.schemas(schemas))
+    names = tuple(dict.fromkeys(n for n in named if n not in exclude_schemas)) or ("public",)
+    expected = model_schema(discovered, default_schema=names[0], schema_map=mapping)
     settled: list[int] = []
 
     def settle(conn: psycopg.Connection[Any], live: LiveSchema) -> None:
@@ -187,6 +190,7 @@ def check_project_schema(
         schemas=tuple(schemas or config.schemas or ()) or ("public",),
         ignore_tables=config.ignored_tables,
         exclude_models=[*config.exclude_models, *exclude_models],
+        schema_map=config.schema_map,
     )
 
 

@@ -6,7 +6,7 @@ the same way as reflected ones, so one comparator serves model-vs-live and live-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -54,9 +54,12 @@ _ANY_DEFAULT = "*"
 
 
 class _Builder:
-    def __init__(self, dialect: Dialect, default_schema: str) -> None:
+    def __init__(
+        self, dialect: Dialect, default_schema: str, schema_map: Mapping[str, str] | None = None
+    ) -> None:
         self.dialect = dialect
         self.default_schema = default_schema
+        self.schema_map = dict(schema_map or {})
         self.ddl = dialect.ddl_compiler(dialect, None)  # type: ignore[arg-type]
         self.enums: dict[str, EnumInfo] = {}
         # objects the models declare that PostgreSQL would not build, or declare twice
@@ -97,8 +100,14 @@ class _Builder:
             return None
         return name[:_MAX_IDENTIFIER]
 
+    def schema_of(self, schema: str | None) -> str:
+        """The database schema a model's ``schema`` lands in: the app's
+        ``schema_translate_map`` (``[tool.harness] schema_map``; "" is the default schema)."""
+        mapped = self.schema_map.get(schema or "", schema)
+        return mapped or self.default_schema
+
     def table_key(self, schema: str | None, name: str) -> str:
-        return qualified(schema or self.default_schema, name, self.default_schema)
+        return qualified(self.schema_of(schema), name, self.default_schema)
 
     def impl(self, type_: TypeEngine[Any]) -> TypeEngine[Any]:
         """The type PostgreSQL gets: variants chosen, decorators and emulated types resolved
@@ -159,7 +168,7 @@ class _Builder:
         if isinstance(inner, sqltypes.ARRAY):
             inner = self.impl(inner.item_type)
         if isinstance(inner, sqltypes.Enum) and inner.native_enum and inner.name:
-            schema = inner.schema or self.default_schema
+            schema = self.schema_of(inner.schema)
             key = qualified(schema, inner.name, self.default_schema)
             self.enums.setdefault(key, EnumInfo(schema, inner.name, key, tuple(inner.enums)))
             return key
@@ -278,7 +287,7 @@ class _Builder:
 
     def table(self, found: DiscoveredTable) -> TableInfo:
         table = found.table
-        schema = table.schema or self.default_schema
+        schema = self.schema_of(table.schema)
         serial = table.autoincrement_column
         columns = {c.name: self.column(c, i + 1, serial) for i, c in enumerate(table.columns)}
         pk = table.primary_key
@@ -383,9 +392,10 @@ def model_schema(
     dialect: Dialect | None = None,
     *,
     default_schema: str = "public",
+    schema_map: Mapping[str, str] | None = None,
 ) -> LiveSchema:
     """The expected schema of the discovered models, in the shape of a reflected one."""
-    builder = _Builder(dialect or postgresql.dialect(), default_schema)  # type: ignore[no-untyped-call]
+    builder = _Builder(dialect or postgresql.dialect(), default_schema, schema_map)  # type: ignore[no-untyped-call]
     found = discovered.tables if isinstance(discovered, DiscoveredModels) else tuple(discovered)
     schema = LiveSchema(source="models", default_schema=default_schema)
     for item in found:

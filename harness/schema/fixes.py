@@ -329,6 +329,13 @@ class _Planner:
         if exp is None:
             return []
         renamed = _renamed(f.hint)
+        moved = self.act.tables.get(renamed or "")
+        if moved is not None and moved.name == exp.name and moved.schema != exp.schema:
+            return [
+                FixStep(
+                    "tables", f"ALTER TABLE {self.t(moved.key)} SET SCHEMA {ident(exp.schema)};"
+                )
+            ]
         if renamed is not None and renamed in self.act.tables:
             return [
                 FixStep(

@@ -321,3 +321,30 @@ def test_idiom_is_clean_and_its_drift_is_found(
     assert found, [f.message for f in drifted.findings]
     if idiom.column is not None:
         assert idiom.column in {f.column for f in found}
+
+
+def test_schema_translate_map_is_honoured(
+    blank_db: ClonedDatabase, models_package: MakePackage
+) -> None:
+    """Models written for a placeholder schema the app maps at run time
+    (``execution_options(schema_translate_map={"tenant": "public"})``)."""
+    package = models_package(
+        {
+            "models.py": HEADER
+            + textwrap.dedent(
+                """
+                class Thing(Base):
+                    __tablename__ = "thing"
+                    __table_args__ = {"schema": "tenant"}
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                """
+            )
+        }
+    )
+    execute(blank_db.url, "CREATE TABLE thing (id serial CONSTRAINT pk_thing PRIMARY KEY)")
+    assert check_schema(blank_db.url, [package], schema_map={"tenant": "public"}).findings == []
+    unmapped = check_schema(blank_db.url, [package]).findings
+    assert "missing_table" in {f.kind for f in unmapped}
+    execute(blank_db.url, "DROP TABLE thing")
+    drifted = check_schema(blank_db.url, [package], schema_map={"tenant": "public"}).findings
+    assert [(f.kind, f.table) for f in drifted] == [("missing_table", "thing")]
