@@ -131,7 +131,9 @@ def canon(node: Node) -> Node:
         return ("op", node[1], canon(_node(node[2])), canon(_node(node[3])))
     if kind in ("array", "row"):
         return (kind, tuple(canon(_node(x)) for x in _seq(node[1])))
-    if kind in ("isnull", "collate", "attz", "sub", "is", "distinct"):
+    if kind == "attz":  # x AT TIME ZONE z is timezone(z, x); versions deparse it either way
+        return ("func", "timezone", (canon(_node(node[2])), canon(_node(node[1]))))
+    if kind in ("isnull", "collate", "sub", "is", "distinct"):
         return tuple(canon(x) if isinstance(x, tuple) else x for x in node)
     if kind == "case":
         subject: Node | None = canon(_node(node[1])) if node[1] is not None else None
