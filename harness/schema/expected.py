@@ -6,6 +6,7 @@ the same way as reflected ones, so one comparator serves model-vs-live and live-
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -247,7 +248,8 @@ class _Builder:
 
     def check(self, ck: CheckConstraint, table: Table) -> CheckInfo | None:
         text = self.sql(ck.sqltext)
-        return CheckInfo(self.name_of(ck, table), text, canonical_key(text))
+        name = self.name_of(ck, table) or _default_check_name(table, text)
+        return CheckInfo(name, text, canonical_key(text))
 
     def index(self, ix: Index, table: Table) -> IndexInfo:
         elements: list[str] = []
@@ -363,6 +365,21 @@ class _Builder:
                 )
                 return
         into.append(item)
+
+
+def _default_check_name(table: Table, text: str) -> str:
+    """The name PostgreSQL gives an unnamed CHECK: ``<table>_<first column>_check`` (the
+    first of the table's columns the expression mentions), else ``<table>_check``: what an
+    expression the parser cannot read is still matched by."""
+    names = {c.name for c in table.columns}
+    first = None
+    for quoted, bare in re.findall(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)', text):
+        word = quoted.replace('""', '"') if quoted else bare
+        if word in names:
+            first = word
+            break
+    base = f"{table.name}_{first}_check" if first else f"{table.name}_check"
+    return base[:_MAX_IDENTIFIER]
 
 
 def _fk_signature(fk: ForeignKeyInfo) -> object:

@@ -348,3 +348,35 @@ def test_schema_translate_map_is_honoured(
     execute(blank_db.url, "DROP TABLE thing")
     drifted = check_schema(blank_db.url, [package], schema_map={"tenant": "public"}).findings
     assert [(f.kind, f.table) for f in drifted] == [("missing_table", "thing")]
+
+
+def test_an_unnamed_check_the_parser_cannot_read_is_matched_by_postgresql_s_name(
+    blank_db: ClonedDatabase, models_package: MakePackage
+) -> None:
+    package = models_package(
+        {
+            "models.py": """
+                from sqlalchemy import CheckConstraint, Integer, Text
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+                class Base(DeclarativeBase):
+                    pass
+
+                class Note(Base):
+                    __tablename__ = "note"
+                    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+                    body: Mapped[str] = mapped_column(Text)
+                    __table_args__ = (CheckConstraint("position('@' in body) = 0"),)
+            """
+        }
+    )
+    execute(
+        blank_db.url,
+        "CREATE TABLE note (id serial PRIMARY KEY, body text NOT NULL, "
+        "CHECK (position('@' in body) = 0))",
+    )
+    result = check_schema(blank_db.url, [package])
+    assert result.findings == [], [f.message for f in result.findings]
+    assert result.metrics["compared_by_name"] == 1
+    execute(blank_db.url, "ALTER TABLE note DROP CONSTRAINT note_body_check")
+    assert "check_missing" in {f.kind for f in check_schema(blank_db.url, [package]).findings}
