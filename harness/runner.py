@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, DatabaseUnavailable
@@ -18,12 +18,22 @@ if TYPE_CHECKING:
     from harness.silent.gate import ObservedRun
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
 class RunContext:
     config: HarnessConfig
     workspace: Workspace
     memo: dict[str, Any] = field(default_factory=dict)  # results shared between gates
     report_dir: Path | None = None  # where gates may write files (default: config.report_dir)
+    # (k, n): this run is shard k of n — see :data:`SPLIT_GATES` and :func:`shard_of`
+    shard: tuple[int, int] = (1, 1)
+
+    def shard_of(self, items: Sequence[T]) -> list[T]:
+        """This shard's share of ``items`` (deterministic: every n-th, from the k-th)."""
+        k, n = self.shard
+        return [item for i, item in enumerate(items) if i % n == k - 1]
 
     @property
     def reports(self) -> Path:
@@ -142,6 +152,20 @@ def default_registry() -> GateRegistry:
 
 
 ProgressFn = Callable[[str, str, GateResult | None], None]
+# gates whose units are split across shards; every other gate runs whole on shard 1
+SPLIT_GATES = frozenset({"scenarios", "mutants"})
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` → (2, 3); ConfigError otherwise."""
+    k, sep, n = text.partition("/")
+    try:
+        shard = (int(k), int(n))
+    except ValueError:
+        shard = (0, 0)
+    if not sep or not 1 <= shard[0] <= shard[1]:
+        raise ConfigError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/3")
+    return shard
 
 
 def _where(exc: BaseException) -> str | None:
@@ -193,7 +217,10 @@ def run_gates(
     registry = registry or default_registry()
     run = RunResult()
     started = time.perf_counter()
+    k, n = ctx.shard
     for name in registry.select(names):
+        if n > 1 and k != 1 and name not in SPLIT_GATES:
+            continue  # shard 1 runs the whole gates; the others only their share of split ones
         if progress:
             progress(name, "start", None)
         gate_started = time.perf_counter()
@@ -210,4 +237,6 @@ def run_gates(
         "postgres_version": ctx.workspace.server.version,
         "database": ctx.workspace.server.kind,
     }
+    if n > 1:
+        run.metrics["shard"] = f"{k}/{n}"
     return run

@@ -36,10 +36,21 @@ def run(
         Path | None, typer.Option("--report-dir", help="where the report files go")
     ] = None,
     db: DbOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="K/N: this machine's share (scenarios and mutants split; the other gates on "
+            "shard 1); join the shards' report dirs with `harness report --merge`",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.text,
     config: ConfigOption = None,
 ) -> None:
     """Every gate on a fresh migrated database; writes the reports; exit 0 only if all hold."""
+    from harness.runner import parse_shard
+
+    parts = parse_shard(shard) if shard else (1, 1)
     cfg = config_from(config)
     names = [g.strip() for g in gates.split(",") if g.strip()] if gates else None
     directory = report_dir or (cfg.root / cfg.report_dir)
@@ -56,7 +67,9 @@ def run(
         workspace = workspace_cm.__enter__()
     try:
         result = run_gates(
-            RunContext(cfg, workspace, report_dir=directory), names, progress=progress
+            RunContext(cfg, workspace, report_dir=directory, shard=parts),
+            names,
+            progress=progress,
         )
     finally:
         workspace_cm.__exit__(None, None, None)

@@ -28,7 +28,7 @@ def mutants_gate(ctx: RunContext) -> GateResult:
     available = [g for g in default_registry().gates if g != "mutants"]
     outcomes = run_mutants(
         ctx.config,
-        load_mutants(ctx.config),
+        ctx.shard_of(load_mutants(ctx.config)),
         ctx.workspace.server.admin_url,
         available=available,
         jobs=jobs_from_env(),

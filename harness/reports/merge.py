@@ -50,6 +50,45 @@ def read_results(paths: list[Path]) -> RunResult:
     return merge([read_result_file(p) for p in paths])
 
 
+def _join(gates: list[GateResult]) -> GateResult:
+    """One gate from its shards: findings together, counts added, details' lists joined."""
+    joined = GateResult(gate=gates[0].gate)
+    for gate in gates:
+        joined.findings.extend(gate.findings)
+        for key, value in gate.metrics.items():
+            old = joined.metrics.get(key)
+            if isinstance(value, int | float) and isinstance(old, int | float):
+                if not isinstance(value, bool):
+                    joined.metrics[key] = round(old + value, 3)
+            else:
+                joined.metrics.setdefault(key, value)
+        for key, value in gate.details.items():
+            old = joined.details.get(key)
+            if isinstance(value, list) and isinstance(old, list):
+                joined.details[key] = old + value
+            else:
+                joined.details.setdefault(key, value)
+    if any(g.ok_override is False for g in gates):
+        joined.ok_override = False
+    return joined
+
+
+def merge_shards(runs: list[RunResult]) -> RunResult:
+    """The shards of one ``harness run --shard K/N`` as the unsplit run: each gate once, its
+    split units (scenarios, mutants) from every shard. The verdict is the unsplit one's."""
+    by_gate: dict[str, list[GateResult]] = {}
+    for run in runs:
+        for gate in run.gates:
+            by_gate.setdefault(gate.gate, []).append(gate)
+    merged = RunResult(gates=[_join(gates) for gates in by_gate.values()])
+    merged.metrics = {k: v for k, v in (runs[0].metrics if runs else {}).items() if k != "shard"}
+    merged.metrics["shards"] = len(runs)
+    durations = [r.metrics.get("duration_s") for r in runs]
+    if all(isinstance(d, int | float) for d in durations):
+        merged.metrics["duration_s"] = round(max(d for d in durations if d is not None), 3)
+    return merged
+
+
 def write_report(run: RunResult, directory: Path) -> list[Path]:
     """summary.md and report.html (results.json, junit.xml stay as the run wrote them)."""
     from harness.reports.html import render_html

@@ -149,7 +149,7 @@ def scenarios_gate(ctx: RunContext) -> GateResult:
     """``harness run``'s scenarios gate: every scenario (or those in the run's memo)."""
     started = time.perf_counter()
     selection = ctx.memo.get(SELECTION_MEMO_KEY)
-    scenarios = find_scenarios(ctx.config, selection or None)
+    scenarios = ctx.shard_of(find_scenarios(ctx.config, selection or None))
     result = gate_result(run_scenarios(ctx.config, ctx.workspace, scenarios))
     result.metrics["gate_s"] = round(time.perf_counter() - started, 3)
     return result
