@@ -13,21 +13,62 @@ Public API::
     render_text(result) / render_markdown(result) / render_junit(results)
 """
 
-from harness.schema.allowlist import Allowlist, apply_allowlist, load_allowlist
-from harness.schema.check import (
-    ALLOWABLE_KINDS,
-    check_project_schema,
-    check_schema,
-    diff_schemas,
-)
-from harness.schema.compare import SCHEMA_KINDS, CompareOptions, compare, compare_schemas
-from harness.schema.discovery import DiscoveredModels, DiscoveredTable, discover
-from harness.schema.expected import model_schema
-from harness.schema.migrations import MIGRATION_KINDS, check_migrations
-from harness.schema.objects import OBJECT_KINDS
-from harness.schema.reflect import display_url, reflect_schema
-from harness.schema.render import render_junit, render_markdown, render_text
-from harness.schema.snapshot import LiveSchema
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.schema.allowlist import Allowlist, apply_allowlist, load_allowlist
+    from harness.schema.check import (
+        ALLOWABLE_KINDS,
+        check_project_schema,
+        check_schema,
+        diff_schemas,
+    )
+    from harness.schema.compare import SCHEMA_KINDS, CompareOptions, compare, compare_schemas
+    from harness.schema.discovery import DiscoveredModels, DiscoveredTable, discover
+    from harness.schema.expected import model_schema
+    from harness.schema.migrations import MIGRATION_KINDS, check_migrations
+    from harness.schema.objects import OBJECT_KINDS
+    from harness.schema.reflect import display_url, reflect_schema
+    from harness.schema.render import render_junit, render_markdown, render_text
+    from harness.schema.snapshot import LiveSchema
+
+# name -> module: imported on first use, so `harness schema check` never loads Alembic or
+# rich just because it imports this package
+_LAZY = {
+    "Allowlist": "allowlist",
+    "apply_allowlist": "allowlist",
+    "load_allowlist": "allowlist",
+    "ALLOWABLE_KINDS": "check",
+    "check_project_schema": "check",
+    "check_schema": "check",
+    "diff_schemas": "check",
+    "SCHEMA_KINDS": "compare",
+    "CompareOptions": "compare",
+    "compare": "compare",
+    "compare_schemas": "compare",
+    "DiscoveredModels": "discovery",
+    "DiscoveredTable": "discovery",
+    "discover": "discovery",
+    "model_schema": "expected",
+    "MIGRATION_KINDS": "migrations",
+    "check_migrations": "migrations",
+    "OBJECT_KINDS": "objects",
+    "display_url": "reflect",
+    "reflect_schema": "reflect",
+    "render_junit": "render",
+    "render_markdown": "render",
+    "render_text": "render",
+    "LiveSchema": "snapshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.schema' has no attribute {name!r}")
+    return getattr(import_module(f"harness.schema.{module}"), name)
+
 
 __all__ = [
     "ALLOWABLE_KINDS",
