@@ -3,7 +3,8 @@ half a paisa, one where float arithmetic drifts, and the largest price a plan ca
 
 The seeded catalogue (₹2,240 and ₹3,490 a month) never lands on a rounding boundary, so a
 rounding mode changed to banker's rounding, a float creeping into the tax, or a truncation
-would pass every other check. Here the shop also sells plans at ₹1.25, ₹1.10, ₹3.01, ₹1.38
+would pass every other check. Here the shop also sells plans at ₹0.99 (under a rupee), ₹1.25,
+₹1.10, ₹3.01, ₹1.38
 (half-even and half-up disagree at one cycle each), ₹1.42 (float goes wrong at 12 months)
 and ₹99,999.99 (the largest totals); a customer orders each for 1, 3, 6 and 12 months and pays
 for some. Every total is checked by the invariants, which price the order in SQL —
@@ -28,10 +29,10 @@ from scenarios._support import (
     verify,
 )
 
-BOUNDARY_PRICES = ("1.25", "1.10", "3.01", "1.38", "1.42", "99999.99")
+BOUNDARY_PRICES = ("0.99", "1.25", "1.10", "3.01", "1.38", "1.42", "99999.99")
 FIRST_PLAN_ID = 100
 CYCLES = (1, 3, 6, 12)
-PAID = ((FIRST_PLAN_ID, 3), (FIRST_PLAN_ID + 3, 12), (FIRST_PLAN_ID + 5, 12))
+PAID = ((FIRST_PLAN_ID + 1, 3), (FIRST_PLAN_ID + 4, 12), (FIRST_PLAN_ID + 6, 12))
 
 
 async def boundary_shop(ctx: SeedContext) -> None:
@@ -83,7 +84,7 @@ SCENARIO = Scenario(
     then=Then(
         database=[
             ExpectRows(
-                description="24 orders placed",
+                description="an order per boundary plan and cycle",
                 sql="SELECT id FROM orders",
                 count=len(BOUNDARY_PRICES) * len(CYCLES),
             ),
