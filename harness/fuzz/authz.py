@@ -71,7 +71,6 @@ class Call:
     headers: Mapping[str, str]
     status: int
     answer: Any  # the JSON document, or None
-    has_path_parameters: bool
     secured: bool
 
 

@@ -285,7 +285,6 @@ def _call(case: Case[Any], response: Response, base_url: str) -> Call:
         },
         status=response.status_code,
         answer=answer,
-        has_path_parameters="{" in case.path,
         secured=bool(security),
     )
 

@@ -120,7 +120,7 @@ def check_schema(
     comparison = compare_schemas(expected, actual, options=options)
     findings = list(comparison.findings)
     findings.extend(_duplicate_mappings(discovered, actual, options))
-    findings, steps = attach_fixes(findings, expected, actual, diff=False)
+    findings, steps = attach_fixes(findings, expected, actual, comparison.renames)
     compared_at = time.perf_counter()
 
     applied = apply_allowlist(findings, allowlist) if allowlist else Applied(findings, [], [])
@@ -225,7 +225,7 @@ def diff_schemas(
     )
     comparison = compare_schemas(schema_a, schema_b, options=options)
     findings = comparison.findings
-    findings, steps = attach_fixes(findings, schema_a, schema_b, diff=True)
+    findings, steps = attach_fixes(findings, schema_a, schema_b, comparison.renames)
     compared_at = time.perf_counter()
     metrics: dict[str, Any] = {
         "tables": _table_count(schema_a, options.ignore_tables),

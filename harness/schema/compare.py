@@ -96,6 +96,7 @@ class _Comparer(ConstraintComparer):
                 renamed_to = self.missing_table(table, act_tables, unmatched)
                 if renamed_to is not None:
                     renamed[renamed_to] = key
+                    self.out.renames[(key, None)] = renamed_to
             else:
                 self.table(table, live)
         for key in sorted(unmatched):
@@ -252,6 +253,7 @@ class _Comparer(ConstraintComparer):
                 hint = None
                 if cand is not None:
                     renamed[cand.name] = col.name
+                    self.out.renames[(exp.key, col.name)] = cand.name
                     hint = column_hint(col, cand, table=act.key, where=self.opt.actual_label)
                 self.add(
                     "error",

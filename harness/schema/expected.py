@@ -246,7 +246,7 @@ class _Builder:
             initially_deferred=(fk.initially or "").upper() == "DEFERRED",
         )
 
-    def check(self, ck: CheckConstraint, table: Table) -> CheckInfo | None:
+    def check(self, ck: CheckConstraint, table: Table) -> CheckInfo:
         text = self.sql(ck.sqltext)
         name = self.name_of(ck, table) or _default_check_name(table, text)
         return CheckInfo(name, text, canonical_key(text))
@@ -315,9 +315,7 @@ class _Builder:
                 unique = UniqueInfo(self.name_of(const, table), cols, "constraint")
                 self.once(table, uniques, unique, "unique", _unique_signature)
             elif isinstance(const, CheckConstraint):
-                info = self.check(const, table)
-                if info is not None:
-                    checks.append(info)
+                checks.append(self.check(const, table))
         indexes: list[IndexInfo] = []
         for ix in sorted(table.indexes, key=lambda i: i.name or ""):
             if not self.creates(ix):

@@ -27,6 +27,9 @@ class Comparison:
     # checks and indexes matched by name because an expression could not be canonicalized
     compared_by_name: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
+    # what the rename hints point at: (expected table key, None) -> the live table's key,
+    # (expected table key, column) -> the live column's name (what a fix renames)
+    renames: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
 
 def tick(text: str) -> str:

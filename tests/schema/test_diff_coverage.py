@@ -125,6 +125,10 @@ DRIFTS = {
         "view_changed",
     ),
     "extension_added": Drift(("CREATE EXTENSION IF NOT EXISTS pg_trgm",), "extension_unexpected"),
+    "function_added": Drift(
+        ("CREATE FUNCTION extra_fn(a int, b text) RETURNS int LANGUAGE sql AS 'SELECT a'",),
+        "function_unexpected",
+    ),
     "sequence_increment": Drift(
         ("ALTER SEQUENCE billing.invoices_id_seq INCREMENT BY 10",), "sequence_changed"
     ),
