@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ConfigError
 
@@ -23,6 +23,56 @@ class SilentAllow(BaseModel):
     scope: str = "*"
     sqlstate: str = "*"
     table: str = "*"
+
+
+CAPTURE_KINDS = (
+    "email",
+    "name",
+    "username",
+    "phone",
+    "address",
+    "ip",
+    "password",
+    "secret",
+    "text",
+)
+
+
+class CaptureConfig(BaseModel):
+    """``[tool.harness.capture]``: how ``harness capture`` walks and scrubs, and how captured
+    files are replayed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # shorthand -> "table:column", e.g. order = "orders:order_number" (`--root order=…`, and
+    # `--order …` for a shorthand named order)
+    roots: dict[str, str] = Field(default_factory=dict)
+    # children followed from the roots (parents are always followed), and the row budget
+    depth: int = Field(default=2, ge=0)
+    max_rows: int = Field(default=500, ge=1)
+    # "table.column" or "schema.table.column" fnmatch pattern -> a kind, or "keep"
+    scrub: dict[str, str] = Field(default_factory=dict)
+    # the project's replay hook: "module:NAME", a harness.capture.CaptureReplay
+    replay: str | None = None
+
+    @field_validator("scrub")
+    @classmethod
+    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        for pattern, kind in value.items():
+            if kind not in (*CAPTURE_KINDS, "keep"):
+                raise ValueError(
+                    f"{pattern!r}: {kind!r} is not a kind ({', '.join(CAPTURE_KINDS)} or keep)"
+                )
+        return value
+
+    @field_validator("roots")
+    @classmethod
+    def _roots(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, target in value.items():
+            table, sep, column = target.partition(":")
+            if not sep or not table or not column:
+                raise ValueError(f"{name!r}: {target!r} must look like 'table:column'")
+        return value
 
 
 class HarnessConfig(BaseModel):
@@ -77,6 +127,7 @@ class HarnessConfig(BaseModel):
     fuzz: str | None = None
     # the benchmark's workload hook (harness.bench.workload); None = benchmarks.workload:workload
     bench: str | None = None
+    capture: CaptureConfig = Field(default_factory=CaptureConfig)
 
     @property
     def alembic_ini_path(self) -> Path:

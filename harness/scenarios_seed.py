@@ -26,11 +26,14 @@ def given_failed(scenario_id: str, exc: Exception) -> HarnessError:
     )
 
 
-def seed_scenario(config: HarnessConfig, scenario_id: str, database_url: str) -> Scenario:
-    """Write scenario ``scenario_id``'s given records to ``database_url``; the scenario.
-    Only the database part: the fakes' state needs running fakes (``harness serve``)."""
+def seed_scenario(
+    config: HarnessConfig, scenario_id: str, database_url: str, *, state: str | None = None
+) -> Scenario:
+    """Write scenario ``scenario_id``'s given records (or those of its named ``state``) to
+    ``database_url``; the scenario. Only the database part: the fakes' state needs running
+    fakes (``harness serve``)."""
     scenario = scenario_by_id(config, scenario_id)
-    given = scenario.given
+    given = scenario.given_for(state)
     try:
         asyncio.run(
             apply_given(

@@ -73,6 +73,23 @@ async def user_5_and_two_unverified_orders(ctx: SeedContext) -> None:
     ctx.vars["login:user5"] = {"email": USER.email, "password": USER.password}
 
 
+async def production_after_the_incident(ctx: SeedContext) -> None:
+    """The database as production stood once the incident had happened: both orders paid and
+    completed, their payments recorded, no servers (``harness db up --scenario
+    incident-2025-01-15 --state production``; what ``harness capture`` starts from)."""
+    async with records(ctx) as session:
+        session.add(USER.to_model())
+        await session.flush()
+        await bump_sequence(session, "users")
+        for order in INCIDENT.orders:
+            model = order.to_model()
+            session.add(model)
+            await session.flush()
+            session.add(order.payment_model(model.id))
+        await add_ops_user(session)
+    ctx.vars["login:user5"] = {"email": USER.email, "password": USER.password}
+
+
 def both_payments_captured_at_the_gateway(ctx: FakesContext) -> None:
     for order in INCIDENT.orders:
         payment = gateway(ctx).seed_captured_payment(
@@ -164,6 +181,17 @@ SCENARIO = Scenario(
         database=user_5_and_two_unverified_orders,
         fakes=both_payments_captured_at_the_gateway,
     ),
+    states={
+        "production": Given(
+            summary=(
+                f"as production stood after the incident: user {USER.id} {USER.email}; "
+                f"{G16GB_ORDER.order_number} (₹39,535.00) and {G8GB_ORDER.order_number} "
+                "(₹2,643.20) paid and completed, their payments recorded, no servers"
+            ),
+            database=production_after_the_incident,
+            fakes=both_payments_captured_at_the_gateway,
+        )
+    },
     when=[
         Step("user1234@test.com logs in", user_5_logs_in),
         Step(

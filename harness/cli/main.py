@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.mutants:mutants",
         "Inject each known bug into a temporary copy of the app; show which gate catches it.",
     ),
+    "capture": (
+        "harness.cli.capture:capture",
+        "An incident's rows from a live database (read-only), scrubbed, as a replayable file.",
+    ),
     "release-check": (
         "harness.cli.release:release_check",
         "Run the release checklist against a fresh system; exit 1 on any unchecked item.",
@@ -72,6 +76,7 @@ COMMAND_EXTRA = {
     "fuzz": "fuzz",
     "report": "report",
     "replay": "system",
+    "capture": "system",
     "mutants": "system",
     "release-check": "system",
 }

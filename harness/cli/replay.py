@@ -239,6 +239,8 @@ def render_scenario(item: dict[str, Any], trace: bool = False) -> None:
         f"{escape(item['source'])}[/]"
     )
     out.print(f"   given  {escape(item['given'])}  [dim](seeded in {_ms(item['seed_ms'])})[/]")
+    for event in item.get("before", []):
+        _line(event["at_ms"], event["text"], event["duration_ms"], "yellow")
     for step in item["steps"]:
         mark = "[green]✓[/]" if step["ok"] and step["within_budget"] else "[red]✗[/]"
         budget = f"{_ms(step['duration_ms'])} / budget {_ms(step['budget_ms'])}"

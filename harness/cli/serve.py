@@ -19,6 +19,7 @@ from harness.cli.common import (
     config_from,
     emit_json,
     err,
+    fail,
     handle_errors,
     out,
 )
@@ -29,6 +30,14 @@ if TYPE_CHECKING:  # the system (uvicorn, the fakes) is imported only by `serve`
     from harness.config import HarnessConfig
     from harness.scenarios.model import Scenario
     from harness.system import SeedHook, SystemInfo
+
+StateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--state",
+        help="with --scenario: one of its named states (e.g. production) instead of its given",
+    ),
+]
 
 db_app = typer.Typer(help="Databases for poking at.", no_args_is_help=True)
 
@@ -55,6 +64,7 @@ def serve(
             help="start from a scenario's given state: its records and the fakes' state",
         ),
     ] = None,
+    state: StateOption = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.text,
     config: ConfigOption = None,
@@ -63,12 +73,15 @@ def serve(
     With --scenario, the incident as it stood before its steps, to reproduce by hand."""
     cfg = config_from(config)
     given_by: Scenario | None = None
+    if state is not None and scenario is None:
+        fail("--state names a state of a scenario: give --scenario too")
     if scenario is not None:
         from harness.scenarios_seed import scenario_by_id
 
         given_by = scenario_by_id(cfg, scenario)  # an unknown id fails before anything starts
+        given_by.given_for(state)  # so does an unknown state
     with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
-        asyncio.run(_serve(cfg, database.url, port, fmt, given_by))
+        asyncio.run(_serve(cfg, database.url, port, fmt, given_by, state))
 
 
 async def _serve(
@@ -77,6 +90,7 @@ async def _serve(
     port: int,
     fmt: OutputFormat,
     scenario: Scenario | None = None,
+    state: str | None = None,
 ) -> None:
     seeded: dict[str, Any] = {}
     seed: SeedHook | None = None
@@ -84,7 +98,7 @@ async def _serve(
         from harness.scenarios.given import apply_given
         from harness.scenarios_seed import given_failed
 
-        given = scenario.given
+        given = scenario.given_for(state)
 
         async def seed(fakes: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
             try:
@@ -100,6 +114,8 @@ async def _serve(
         extra: dict[str, Any] = {}
         if scenario is not None:
             extra = {"scenario": scenario.id, "given": given.summary, "vars": _jsonable(seeded)}
+            if state is not None:
+                extra["state"] = state
         _announce(info, fmt, extra)
         await _wait_for_signal()
     err.print("harness serve: stopped")
@@ -130,24 +146,32 @@ def db_up(
     scenario: Annotated[
         str | None, typer.Option("--scenario", help="seed the database with a scenario's state")
     ] = None,
+    state: StateOption = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.text,
     config: ConfigOption = None,
 ) -> None:
     """A migrated database that stays up until Ctrl-C; prints its URL and a psql line."""
     cfg = config_from(config)
+    if state is not None and scenario is None:
+        fail("--state names a state of a scenario: give --scenario too")
+    if scenario is not None:
+        from harness.scenarios_seed import scenario_by_id
+
+        scenario_by_id(cfg, scenario).given_for(state)  # unknown id or state: before starting
     with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
         fakes_left = False
         if scenario is not None:
             from harness.scenarios_seed import seed_scenario
 
-            seeded = seed_scenario(cfg, scenario, database.url)
-            fakes_left = seeded.given.fakes is not None
+            seeded = seed_scenario(cfg, scenario, database.url, state=state)
+            fakes_left = seeded.given_for(state).fakes is not None
         payload = {
             "database_url": database.url,
             "database": database_of(database.url),
             "psql": psql_line(database.url),
             "scenario": scenario,
+            "state": state,
         }
         if fmt is OutputFormat.json:
             emit_json(payload)
@@ -155,9 +179,10 @@ def db_up(
             out.print(f"[bold green]database ready[/] {redact(database.url)}")
             out.print(f"  {payload['psql']}", markup=False)
             if fakes_left:
+                again = f"--scenario {scenario}" + (f" --state {state}" if state else "")
                 out.print(
                     f"  {scenario}'s given also puts state in the fakes: "
-                    f"harness serve --scenario {scenario} starts them with it",
+                    f"harness serve {again} starts them with it",
                     markup=False,
                 )
             out.print("  Ctrl-C drops it.")

@@ -10,12 +10,15 @@ scenarios gate's. ``caught_by`` uses that to tell which independent gates named 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from alembic.util import CommandError
 
+from harness.capture.document import CaptureFileError
 from harness.config import HarnessConfig
 from harness.invariants import DatabaseNotReady, load_invariants
 from harness.results import Finding, GateResult
@@ -61,24 +64,36 @@ def run_scenarios(
     results: list[ScenarioResult] = []
     for scenario in scenarios:
         started = time.perf_counter()
-        with fresh_database(workspace, keep=keep_db) as database:
+        build = scenario.database or (lambda ws, keep: fresh_database(ws, keep=keep))
+        with contextlib.ExitStack() as stack:
             try:
-                result = asyncio.run(
-                    run_scenario(config, scenario, database.url, invariants=invariants, trace=trace)
-                )
-            except (DatabaseNotReady, psycopg.Error, OSError, TimeoutError) as exc:
-                # this scenario could not be replayed here (e.g. its checks cannot read a
-                # broken schema): a failed scenario, and the next one still runs
-                result = _crashed(scenario, exc, time.perf_counter() - started)
-            if keep_db:
-                result.database_url = database.url
+                database = stack.enter_context(build(workspace, keep_db))
+            except (CaptureFileError, psycopg.Error, CommandError) as exc:
+                # its database could not be built (a capture whose rows the migrations cannot
+                # carry to head): a failed scenario, and the next one still runs
+                result = _crashed(scenario, exc, time.perf_counter() - started, "built")
+            else:
+                try:
+                    result = asyncio.run(
+                        run_scenario(
+                            config, scenario, database.url, invariants=invariants, trace=trace
+                        )
+                    )
+                except (DatabaseNotReady, psycopg.Error, OSError, TimeoutError) as exc:
+                    # this scenario could not be replayed here (e.g. its checks cannot read a
+                    # broken schema): a failed scenario, and the next one still runs
+                    result = _crashed(scenario, exc, time.perf_counter() - started)
+                if keep_db:
+                    result.database_url = database.url
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
 
 
-def _crashed(scenario: Scenario, exc: BaseException, seconds: float) -> ScenarioResult:
+def _crashed(
+    scenario: Scenario, exc: BaseException, seconds: float, what: str = "replayed"
+) -> ScenarioResult:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return ScenarioResult(
         id=scenario.id,
@@ -95,7 +110,7 @@ def _crashed(scenario: Scenario, exc: BaseException, seconds: float) -> Scenario
             Finding(
                 severity="error",
                 kind="scenario_error",
-                message=f"scenario {scenario.id} could not be replayed: "
+                message=f"scenario {scenario.id} could not be {what}: "
                 f"{type(exc).__name__}: {text[:400]}",
                 object=scenario.id,
                 actual=type(exc).__name__,

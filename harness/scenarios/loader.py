@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from harness.capture.scenario import capture_files, capture_scenario, is_capture_selector
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
 from harness.loading import ensure_on_path, select_by_id
@@ -120,7 +121,8 @@ def _package_defaults(package: ModuleType, where: str) -> tuple[dict[str, Any], 
 
 
 def load_scenarios(config: HarnessConfig) -> list[Scenario]:
-    """Every scenario of the project, in file order, validated, with package defaults applied."""
+    """Every scenario of the project, in file order, validated, with package defaults applied;
+    then the capture files (``*.capture.json``) under the scenarios package."""
     package, modules = scenario_modules(config)
     package_file = _display(getattr(package, "__file__", None), config.root)
     settings, always = _package_defaults(package, package_file)
@@ -151,12 +153,60 @@ def load_scenarios(config: HarnessConfig) -> list[Scenario]:
                     source=where,
                 )
             )
+    for directory in getattr(package, "__path__", []):
+        for path in capture_files(Path(directory)):
+            captured = _captured(config, str(path), settings, always)
+            if captured.id in seen:
+                raise ScenarioDefinitionError(
+                    f"{captured.source}: scenario id {captured.id!r} is already used by "
+                    f"{seen[captured.id]}"
+                )
+            seen[captured.id] = captured.source
+            scenarios.append(captured)
     return scenarios
 
 
+def _captured(
+    config: HarnessConfig, path: str, settings: Mapping[str, Any], always: Sequence[ExpectRows]
+) -> Scenario:
+    scenario = capture_scenario(config, Path(path))
+    then = dataclasses.replace(scenario.then, database=(*scenario.then.database, *always))
+    return dataclasses.replace(scenario, then=then, settings={**settings, **scenario.settings})
+
+
 def find_scenarios(config: HarnessConfig, selector: str | Sequence[str] | None) -> list[Scenario]:
-    """``all``/None: every scenario; else the scenarios with these ids (comma-separated ok)."""
-    return select_by_id(load_scenarios(config), selector, "scenario")
+    """``all``/None: every scenario; else the scenarios with these ids (comma-separated ok),
+    where an item naming a capture file (``….json``) is that capture, replayed."""
+    if selector is None or selector == "all":
+        return load_scenarios(config)
+    wanted = (
+        [s.strip() for s in selector.split(",") if s.strip()]
+        if isinstance(selector, str)
+        else list(selector)
+    )
+    files = {w for w in wanted if is_capture_selector(w)}
+    if not files:
+        return select_by_id(load_scenarios(config), wanted, "scenario")
+    by_id = {}
+    if len(files) < len(wanted):
+        by_id = {
+            s.id: s
+            for s in select_by_id(
+                load_scenarios(config), [w for w in wanted if w not in files], "scenario"
+            )
+        }
+    package_settings: dict[str, Any] = {}
+    always: list[ExpectRows] = []
+    if config.scenarios:
+        package, _ = scenario_modules(config)
+        package_settings, always = _package_defaults(package, display_path(package, config.root))
+    out = []
+    for item in wanted:
+        if item in files:
+            out.append(_captured(config, item, package_settings, always))
+        else:
+            out.append(by_id[item])
+    return out
 
 
 def forget_modules(prefix: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -35,6 +36,10 @@ SeedFn = Callable[["SeedContext"], Awaitable[None]]
 FakesFn = Callable[["FakesContext"], Awaitable[None] | None]
 StepFn = Callable[["ScenarioContext"], Awaitable[None]]
 RowsCheck = Callable[[list[dict[str, Any]]], str | None]
+# how a scenario's database is built when it is not a clone of the migrated template (a
+# capture file's: its revision, its rows, then upgraded): (workspace, keep) -> a context
+# manager yielding a database with ``url`` and ``name``
+DatabaseBuilder = Callable[[Any, bool], AbstractContextManager[Any]]
 
 
 class ScenarioDefinitionError(ConfigError):
@@ -178,7 +183,11 @@ class Then:
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """An incident, replayable. ``report`` links the incident report; ``settings`` are
-    overrides for the app's settings while it runs (merged over the package's ``SETTINGS``)."""
+    overrides for the app's settings while it runs (merged over the package's ``SETTINGS``).
+    ``states`` are other named givens to stand the system up in (``harness db up --scenario
+    ID --state NAME``), e.g. the database as production stood after the incident.
+    ``database`` builds the scenario's database when it is not a clone of the migrated
+    template (captured incidents)."""
 
     id: str
     date: str
@@ -191,6 +200,8 @@ class Scenario:
     then: Then = field(default_factory=Then)
     settings: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    states: Mapping[str, Given] = field(default_factory=dict)
+    database: DatabaseBuilder | None = None
 
     def __post_init__(self) -> None:
         _require(
@@ -224,6 +235,27 @@ class Scenario:
         _require(not duplicates, f"{what}: step names must be unique: {', '.join(duplicates)}")
         _require(isinstance(self.then, Then), f"{what}: then must be a Then")
         _require(isinstance(self.settings, Mapping), f"{what}: settings must be a mapping")
+        _require(
+            isinstance(self.states, Mapping)
+            and all(isinstance(k, str) and k for k in self.states)
+            and all(isinstance(v, Given) for v in self.states.values()),
+            f"{what}: states must map a name to a Given",
+        )
+        _require(
+            self.database is None or callable(self.database),
+            f"{what}: database must be callable",
+        )
+
+    def given_for(self, state: str | None) -> Given:
+        """The given of ``state`` (None: the scenario's own, as before its steps)."""
+        if state is None or state == "given":
+            return self.given
+        if state not in self.states:
+            known = ", ".join(["given", *self.states])
+            raise ScenarioDefinitionError(
+                f"scenario {self.id!r} has no state {state!r} (its states: {known})"
+            )
+        return self.states[state]
 
     def budget_for(self, step: Step) -> float:
         return float(step.budget_ms if step.budget_ms is not None else self.then.step_budget_ms)

@@ -180,11 +180,13 @@ class _Run:
     async def _baseline(self) -> None:
         if not self.invariants:
             return
+        self.result.before = self.sink.start()
         outcomes = await asyncio.to_thread(run_invariants, self.database_url, self.invariants)
         for outcome in outcomes:
             if outcome.ok:
                 continue
             self.baseline[outcome.invariant.id] = {repr(r) for r in outcome.rows}
+            self.last_seen[outcome.invariant.id] = repr(outcome.rows)  # not news in step 1
             listed = "; ".join(describe_row(r) for r in outcome.rows[:5])
             self.sink.event(
                 "invariant",
@@ -299,7 +301,9 @@ class _Run:
             if not {repr(r) for r in outcome.rows} <= self.baseline.get(inv.id, set()):
                 self.new_damage.add(inv.id)
             self.violations[inv.id] = (record.index, record.name, outcome)
-            self.first_violation.setdefault(inv.id, (record.index, record.name))
+            self.first_violation.setdefault(
+                inv.id, (0, "") if inv.id in self.baseline else (record.index, record.name)
+            )
         self.last_seen = seen
         held = len(outcomes) - len(record.invariants.errors) - len(record.invariants.warnings)
         self.sink.event(

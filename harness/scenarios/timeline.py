@@ -202,6 +202,8 @@ class ScenarioResult:
     ok: bool = True
     duration_s: float = 0.0
     seed_ms: float = 0.0
+    # the invariants the given state already violates (an incident's "before"), not failures
+    before: list[TimelineEvent] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -225,6 +227,7 @@ class ScenarioResult:
             "ok": self.ok,
             "duration_s": round(self.duration_s, 3),
             "seed_ms": round(self.seed_ms, 3),
+            "before": [e.to_dict() for e in self.before],
             "database_url": self.database_url,
             "metrics": self.metrics,
             "steps": [s.to_dict() for s in self.steps],

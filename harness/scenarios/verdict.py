@@ -50,7 +50,7 @@ def _step_findings(sid: str, step: StepResult) -> list[Finding]:
 def _invariant_finding(sid: str, seen: tuple[int, str, int, str, InvariantOutcome]) -> Finding:
     first, first_name, last, last_name, outcome = seen
     base = violation_finding(outcome)
-    since = f"after step {first} '{first_name}'"
+    since = "before the steps" if first == 0 else f"after step {first} '{first_name}'"
     if last != first:
         since += f" (still after step {last} '{last_name}')"
     return Finding(
