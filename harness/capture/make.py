@@ -54,12 +54,14 @@ def make_capture(
             for key, rows in tables.items()
         }
         scrub: dict[str, Any] = scrubber.report(key_given=options.scrub_key is not None)
+        hidden = _scrub_roots(captured, kinds, scrubber)
     else:
         scrub = {"enabled": False, "note": "--no-scrub: the rows are as they are in the source"}
+        hidden = {}
     document = {
         "format": FORMAT,
         "captured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": _command_line(command if command is not None else sys.argv, url),
+        "command": _command_line(command if command is not None else sys.argv, url, hidden),
         "source": {
             "database": redact(url),
             "server_version": captured.server_version,
@@ -77,8 +79,25 @@ def make_capture(
     return document, captured
 
 
-def _command_line(argv: Sequence[str], url: str) -> str:
-    """The command as typed, with the database URL's password (and the scrub key) hidden."""
+def _scrub_roots(
+    captured: Captured, kinds: Mapping[str, Mapping[str, str | None]], scrubber: Scrubber
+) -> dict[str, str]:
+    """Roots given by a personal value (``users:email=…``) are recorded by its pseudonym;
+    the original -> pseudonym pairs, for the command line."""
+    hidden: dict[str, str] = {}
+    for root in captured.roots:
+        kind = kinds.get(root["table"], {}).get(root["column"])
+        if kind is not None:
+            column = captured.graph.tables[root["table"]].columns[root["column"]]
+            pseudonym = scrubber.pseudonym(kind, str(root["value"]), column.max_length)
+            hidden[str(root["value"])] = pseudonym
+            root["value"] = pseudonym
+    return hidden
+
+
+def _command_line(argv: Sequence[str], url: str, hidden: Mapping[str, str]) -> str:
+    """The command as typed, with the database URL's password, the scrub key and personal
+    root values hidden."""
     parts: list[str] = []
     hide_next = False
     for arg in argv:
@@ -90,6 +109,8 @@ def _command_line(argv: Sequence[str], url: str) -> str:
             hide_next = True
         elif arg.startswith("--scrub-key="):
             arg = "--scrub-key=***"
+        for original, pseudonym in hidden.items():
+            arg = arg.replace(original, pseudonym)
         parts.append(redact(arg) if arg == url or "://" in arg else arg)
     if parts and parts[0].endswith(("main.py", "harness")):
         parts[0] = "harness"

@@ -278,7 +278,8 @@ def capture_rows(
     try:
         conn = psycopg.connect(to_sync(url), connect_timeout=5)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {str(exc).strip()}") from exc
+        text = " ".join(str(exc).split())
+        raise DatabaseUnavailable(f"cannot connect to {redact(url)}: {text}") from exc
     with conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True

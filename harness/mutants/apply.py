@@ -73,6 +73,7 @@ def project_paths(config: HarnessConfig) -> list[str]:
         config.recover,
         config.fuzz,
         config.release_checklist,
+        config.capture.replay,
         *config.models,
         *config.fakes.values(),
     ]
