@@ -84,6 +84,7 @@ MUTANT = Mutant(
         ),
     ],
     gates=["schema", "smoke", "silent", "invariants", "scenarios"],
-    scenarios=["incident-2025-01-15"],
+    # the written incident and its capture from production's rows (scenarios/captured/)
+    scenarios=["incident-2025-01-15", "captured-incident-user-5"],
     expect_killed_by=["schema", "silent", "invariants", "scenarios"],
 )

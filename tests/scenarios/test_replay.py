@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AsyncExitStack
+
 import pytest
 
 from harness.config import HarnessConfig, load_config
-from harness.db import ClonedDatabase
+from harness.db import ClonedDatabase, DatabaseFactory, PgServer
 from harness.invariants import load_invariants
 from harness.scenarios.checks import read_rows
 from harness.scenarios.loader import load_scenarios
 from harness.scenarios.runner import run_scenario
 from harness.scenarios.timeline import ScenarioResult
+from harness.workspace import Workspace
 from tests.scenarios.conftest import ROOT
 
 SCENARIOS = load_scenarios(load_config(ROOT / "pyproject.toml"))
@@ -29,14 +33,30 @@ def explain(result: ScenarioResult) -> str:
 @pytest.mark.scenario
 @pytest.mark.parametrize("scenario_id", [s.id for s in SCENARIOS])
 async def test_scenario_holds(
-    scenario_id: str, harness_config: HarnessConfig, fresh_db: ClonedDatabase
+    scenario_id: str,
+    harness_config: HarnessConfig,
+    fresh_db: ClonedDatabase,
+    pg_server: PgServer,
+    db_factory: DatabaseFactory,
+    migrated_template: str,
 ) -> None:
-    result = await replay(harness_config, scenario_id, fresh_db)
+    [scenario] = [s for s in SCENARIOS if s.id == scenario_id]
+    async with AsyncExitStack() as stack:
+        db = fresh_db
+        if scenario.database is not None:  # a captured incident builds its own database
+            built = scenario.database(Workspace(pg_server, db_factory, migrated_template), False)
+            db = await asyncio.to_thread(built.__enter__)
+            stack.push_async_callback(asyncio.to_thread, built.__exit__, None, None, None)
+        result = await replay(harness_config, scenario_id, db)
+        await _holds(result, db)
+
+
+async def _holds(result: ScenarioResult, db: ClonedDatabase) -> None:
     assert result.ok, explain(result)
     assert all(step.ok and step.within_budget for step in result.steps)
     assert all(check.ok for check in result.checks)
     paid_without_server = await read_rows(
-        fresh_db.url,
+        db.url,
         "SELECT o.id FROM orders o LEFT JOIN servers s ON s.order_id = o.id"
         " WHERE o.payment_status = 'paid' AND s.id IS NULL",
     )
