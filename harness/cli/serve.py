@@ -7,6 +7,7 @@ import json
 import shlex
 import signal
 from collections.abc import Mapping
+from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the system (uvicorn, the fakes) is imported only by `serve`
     from harness.config import HarnessConfig
     from harness.scenarios.model import Scenario
     from harness.system import SeedHook, SystemInfo
+    from harness.workspace import Workspace
 
 StateOption = Annotated[
     str | None,
@@ -48,6 +50,14 @@ async def _wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+def database_for(workspace: Workspace, scenario: Scenario | None) -> ContextManager[Any]:
+    """A clone of the migrated template, or the database a scenario builds itself (a captured
+    incident's rows, upgraded)."""
+    if scenario is not None and scenario.database is not None:
+        return scenario.database(workspace, False)
+    return fresh_database(workspace)
 
 
 def psql_line(url: str) -> str:
@@ -80,7 +90,7 @@ def serve(
 
         given_by = scenario_by_id(cfg, scenario)  # an unknown id fails before anything starts
         given_by.given_for(state)  # so does an unknown state
-    with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
+    with open_workspace(cfg, db) as ws, database_for(ws, given_by) as database:
         asyncio.run(_serve(cfg, database.url, port, fmt, given_by, state))
 
 
@@ -155,11 +165,13 @@ def db_up(
     cfg = config_from(config)
     if state is not None and scenario is None:
         fail("--state names a state of a scenario: give --scenario too")
+    chosen: Scenario | None = None
     if scenario is not None:
         from harness.scenarios_seed import scenario_by_id
 
-        scenario_by_id(cfg, scenario).given_for(state)  # unknown id or state: before starting
-    with open_workspace(cfg, db) as ws, fresh_database(ws) as database:
+        chosen = scenario_by_id(cfg, scenario)
+        chosen.given_for(state)  # unknown id or state: before starting
+    with open_workspace(cfg, db) as ws, database_for(ws, chosen) as database:
         fakes_left = False
         if scenario is not None:
             from harness.scenarios_seed import seed_scenario

@@ -243,3 +243,35 @@ def test_serve_an_unknown_scenario_is_one_line_exit_2() -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "no-such-incident" in lines[0], proc.stderr
+
+
+def test_db_up_a_scenario_as_production_stood_after_it() -> None:
+    """`db up --scenario incident-2025-01-15 --state production`: both orders paid and
+    completed with their payments recorded, and no server — what `harness capture` starts
+    from."""
+    with _running(
+        "db", "up", "--scenario", "incident-2025-01-15", "--state", "production",
+        "--format", "json",
+    ) as (proc, info):  # fmt: skip
+        assert info["state"] == "production"
+        with psycopg.connect(info["database_url"]) as conn:
+            rows = conn.execute(
+                "SELECT o.order_number, o.payment_status, o.order_status, p.amount_paise, "
+                "count(s.id) FROM orders o JOIN payments p ON p.order_id = o.id "
+                "LEFT JOIN servers s ON s.order_id = o.id WHERE o.user_id = 5 "
+                "GROUP BY o.order_number, o.payment_status, o.order_status, p.amount_paise "
+                "ORDER BY o.order_number"
+            ).fetchall()
+        assert rows == [
+            ("ORD-4CIYNGEQK6", "paid", "completed", 3_953_500, 0),
+            ("ORD-QM0AXMGPQV", "paid", "completed", 264_320, 0),
+        ]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_an_unknown_state_is_one_line_exit_2() -> None:
+    proc = _run("db", "up", "--scenario", "incident-2025-01-15", "--state", "yesterday")
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no state 'yesterday'" in lines[0] and "production" in lines[0]
