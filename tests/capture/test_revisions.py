@@ -75,7 +75,7 @@ def test_a_capture_two_revisions_behind_head_replays_after_upgrading(
 ) -> None:
     project = _project_two_revisions_ahead(tmp_path)
     captured_dir = project / "scenarios" / "captured"
-    captured_dir.mkdir()
+    captured_dir.mkdir(exist_ok=True)
     out = captured_dir / "behind.capture.json"
     proc = harness("capture", "--db", production.url, "--order", ORDER, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
