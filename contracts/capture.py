@@ -115,12 +115,9 @@ def replay_steps(capture: CaptureFile) -> list[Step]:
     return steps
 
 
-def _one_server_each(numbers: list[str]) -> Any:
-    def check(rows: list[dict[str, Any]]) -> str | None:
-        wrong = [f"{r['order_number']} has {r['servers']}" for r in rows if r["servers"] != 1]
-        return ("servers per paid order: " + ", ".join(wrong)) if wrong else None
-
-    return check
+def _one_server_each(rows: list[dict[str, Any]]) -> str | None:
+    wrong = [f"{r['order_number']} has {r['servers']}" for r in rows if r["servers"] != 1]
+    return ("servers per paid order: " + ", ".join(wrong)) if wrong else None
 
 
 def replay_then(capture: CaptureFile) -> list[ExpectRows]:
@@ -137,7 +134,7 @@ def replay_then(capture: CaptureFile) -> list[ExpectRows]:
                 WHERE o.order_number IN ({listed}) AND o.payment_status = 'paid'
                 GROUP BY o.order_number ORDER BY o.order_number
             """,
-            check=_one_server_each(numbers),
+            check=_one_server_each,
         )
     ]
 

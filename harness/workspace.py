@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from harness.config import HarnessConfig
 from harness.db import ClonedDatabase, DatabaseFactory, PgServer, open_server
+
+if TYPE_CHECKING:
+    from harness.scenarios.model import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +36,13 @@ def open_workspace(config: HarnessConfig, db: str | None) -> Iterator[Workspace]
 def fresh_database(workspace: Workspace, *, keep: bool = False) -> Iterator[ClonedDatabase]:
     with workspace.factory.temporary_clone(workspace.template, keep=keep) as clone:
         yield clone
+
+
+def database_for(
+    workspace: Workspace, scenario: Scenario | None, *, keep: bool = False
+) -> AbstractContextManager[Any]:
+    """A scenario's database for a block: the one it builds itself (a captured incident's
+    rows, upgraded), else a fresh clone of the migrated template."""
+    if scenario is not None and scenario.database is not None:
+        return scenario.database(workspace, keep)
+    return fresh_database(workspace, keep=keep)

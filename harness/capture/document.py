@@ -187,6 +187,8 @@ def reseal(path: Path) -> Path:
         raise CaptureFileError(f"{path}: cannot be resealed: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CaptureFileError(f"{path}: not a capture file (format is not {FORMAT!r})")
-    document["checksum"] = checksum_of(document)
+    missing = [k for k in REQUIRED if k not in document and k != "checksum"]
+    if missing:
+        raise CaptureFileError(f"{path}: cannot be resealed (missing {', '.join(missing)})")
     _check_shape(path, document)
-    return write_capture(document, path)
+    return write_capture(document, path)  # sealed anew

@@ -169,7 +169,6 @@ def read_graph(conn: psycopg.Connection[tuple[object, ...]]) -> Graph:
 class SequencePosition:
     sequence: str  # "schema.name"
     last_value: int
-    is_called: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return {"sequence": self.sequence, "last_value": self.last_value}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 
 from harness.capture.document import CaptureFile, CaptureFileError
+from harness.capture.graph import Table, read_graph
 from harness.config import HarnessConfig
 from harness.db.urls import to_sync
 
@@ -60,66 +61,18 @@ def load_rows(url: str, capture: CaptureFile) -> int:
     """Insert the captured rows and set the sequences, in one transaction; the row count."""
     loaded = 0
     with psycopg.connect(to_sync(url)) as conn, conn.transaction():
+        graph = read_graph(conn)  # the tables as the capture's revision has them
         for entry in capture.tables:
-            schema, _, name = str(entry["table"]).rpartition(".")
             rows = entry["rows"]
-            if not rows:
-                continue
-            writable = {
-                str(r[0]): str(r[1])
-                for r in conn.execute(
-                    """
-                    SELECT a.attname, a.attidentity FROM pg_attribute a
-                    WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0
-                      AND NOT a.attisdropped AND a.attgenerated = ''
-                    """,
-                    (sql.Identifier(schema or "public", name).as_string(conn),),
-                ).fetchall()
-            }
-            if not writable:
+            table = graph.table(str(entry["table"]))
+            if table is None:
                 raise CaptureFileError(
                     f"{capture.path}: table {entry['table']} does not exist at the capture's "
                     "revision"
                 )
-            columns = [c for c in dict.fromkeys(k for row in rows for k in row) if c in writable]
-            unknown = sorted({k for row in rows for k in row} - set(writable))
-            if unknown:
-                raise CaptureFileError(
-                    f"{capture.path}: {entry['table']} has no column(s) {', '.join(unknown)} "
-                    "at the capture's revision"
-                )
-            table = sql.Identifier(schema or "public", name)
-            names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-            overriding = (
-                sql.SQL(" OVERRIDING SYSTEM VALUE")
-                if any(writable[c] == "a" for c in columns)
-                else sql.SQL("")
-            )
-            key = _primary_key(conn, table.as_string(conn))
-            update = [c for c in columns if c not in key]
-            conflict: sql.Composable
-            if key and all(c in columns for c in key):
-                # a row the migrations seeded too (reference data): production's version wins
-                conflict = sql.SQL(" ON CONFLICT ({}) DO {}").format(
-                    sql.SQL(", ").join(sql.Identifier(c) for c in key),
-                    sql.SQL("UPDATE SET {}").format(
-                        sql.SQL(", ").join(
-                            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
-                        )
-                    )
-                    if update
-                    else sql.SQL("NOTHING"),
-                )
-            else:
-                conflict = sql.SQL(" ON CONFLICT DO NOTHING")
-            conn.execute(
-                sql.SQL(
-                    "INSERT INTO {table} ({names}){overriding} SELECT {names} "
-                    "FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb){conflict}"
-                ).format(table=table, names=names, overriding=overriding, conflict=conflict),
-                (json.dumps(rows),),
-            )
-            loaded += len(rows)
+            if rows:
+                _insert(conn, capture, table, rows)
+                loaded += len(rows)
         for seq in capture.document["sequences"]:
             schema, _, name = str(seq["sequence"]).rpartition(".")
             qualified = sql.Identifier(schema or "public", name).as_string(conn)
@@ -130,18 +83,52 @@ def load_rows(url: str, capture: CaptureFile) -> int:
     return loaded
 
 
-def _primary_key(conn: psycopg.Connection[tuple[object, ...]], table: str) -> list[str]:
-    rows = conn.execute(
-        """
-        SELECT a.attname FROM pg_index i
-        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        WHERE i.indrelid = to_regclass(%s) AND i.indisprimary
-        ORDER BY k.ord
-        """,
-        (table,),
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+def _insert(
+    conn: psycopg.Connection[tuple[object, ...]],
+    capture: CaptureFile,
+    table: Table,
+    rows: list[dict[str, Any]],
+) -> None:
+    """One INSERT for a table's rows: generated columns left to PostgreSQL, identity columns
+    keeping their captured values, and a row the migrations seeded too (reference data)
+    taking production's values."""
+    given = list(dict.fromkeys(k for row in rows for k in row))
+    unknown = [c for c in given if c not in table.columns]
+    if unknown:
+        raise CaptureFileError(
+            f"{capture.path}: {table.key} has no column(s) {', '.join(unknown)} "
+            "at the capture's revision"
+        )
+    columns = [c for c in given if not table.columns[c].generated]
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    overriding = (
+        sql.SQL(" OVERRIDING SYSTEM VALUE")
+        if any(table.columns[c].identity == "a" for c in columns)
+        else sql.SQL("")
+    )
+    key = table.primary_key
+    update = [c for c in columns if c not in key]
+    conflict: sql.Composable = sql.SQL(" ON CONFLICT DO NOTHING")
+    if key and all(c in columns for c in key):
+        action = (
+            sql.SQL("UPDATE SET {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
+                )
+            )
+            if update
+            else sql.SQL("NOTHING")
+        )
+        conflict = sql.SQL(" ON CONFLICT ({}) DO {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in key), action
+        )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({names}){overriding} SELECT {names} "
+            "FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb){conflict}"
+        ).format(table=table.ident, names=names, overriding=overriding, conflict=conflict),
+        (json.dumps(rows),),
+    )
 
 
 @contextmanager

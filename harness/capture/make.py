@@ -47,17 +47,17 @@ def make_capture(
     )
     tables = captured.tables
     if options.scrub:
-        scrubber = Scrubber(options.scrub_key or secrets.token_bytes(32), options.rules or {})
+        scrubber = Scrubber(options.scrub_key or secrets.token_bytes(32))
         kinds = column_kinds(captured.graph, list(tables), options.rules or {})
         tables = {
             key: scrubber.scrub_rows(captured.graph.tables[key], rows, kinds[key])
             for key, rows in tables.items()
         }
         scrub: dict[str, Any] = scrubber.report(key_given=options.scrub_key is not None)
-        hidden = _scrub_roots(captured, kinds, scrubber)
+        recorded, hidden = _scrub_roots(captured, kinds, scrubber)
     else:
         scrub = {"enabled": False, "note": "--no-scrub: the rows are as they are in the source"}
-        hidden = {}
+        recorded, hidden = captured.roots, {}
     document = {
         "format": FORMAT,
         "captured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -68,7 +68,7 @@ def make_capture(
             "revision": captured.revision,
             "version_table": options.version_table,
         },
-        "roots": captured.roots,
+        "roots": recorded,
         "limits": {"depth": options.depth, "max_rows": options.max_rows},
         "scrub": scrub,
         "tables": [{"table": key, "rows": rows} for key, rows in tables.items()],
@@ -81,9 +81,10 @@ def make_capture(
 
 def _scrub_roots(
     captured: Captured, kinds: Mapping[str, Mapping[str, str | None]], scrubber: Scrubber
-) -> dict[str, str]:
-    """Roots given by a personal value (``users:email=…``) are recorded by its pseudonym;
-    the original -> pseudonym pairs, for the command line."""
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The roots as recorded: one given by a personal value (``users:email=…``) by its
+    pseudonym; and the original -> pseudonym pairs, for the command line."""
+    roots: list[dict[str, Any]] = []
     hidden: dict[str, str] = {}
     for root in captured.roots:
         kind = kinds.get(root["table"], {}).get(root["column"])
@@ -91,8 +92,9 @@ def _scrub_roots(
             column = captured.graph.tables[root["table"]].columns[root["column"]]
             pseudonym = scrubber.pseudonym(kind, str(root["value"]), column.max_length)
             hidden[str(root["value"])] = pseudonym
-            root["value"] = pseudonym
-    return hidden
+            root = {**root, "value": pseudonym}
+        roots.append(root)
+    return roots, hidden
 
 
 def _command_line(argv: Sequence[str], url: str, hidden: Mapping[str, str]) -> str:

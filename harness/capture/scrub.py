@@ -24,15 +24,12 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from faker import Faker
 
 from harness.capture.graph import Column, Graph, Table
-from harness.config import CAPTURE_KINDS
 
-Kind = Literal["email", "name", "username", "phone", "address", "ip", "password", "secret", "text"]
-KINDS: tuple[str, ...] = CAPTURE_KINDS
 KEEP = "keep"
 
 # types never personal in themselves (their values are kept as they are)
@@ -212,27 +209,26 @@ def column_kinds(
     graph: Graph, tables: Sequence[str], rules: Mapping[str, str]
 ) -> dict[str, dict[str, str | None]]:
     """Each column's kind, table by table. A foreign key column takes the kind of the column
-    it references (an email key stays an email on both sides, an id stays an id), so that
-    scrubbed rows still join."""
-    kinds = {
+    it references, through any chain of foreign keys (an email key stays an email on both
+    sides, an id stays an id), so that scrubbed rows still join."""
+    references = {
+        (fk.child, child_col): (fk.parent, parent_col)
+        for fk in graph.foreign_keys
+        for child_col, parent_col in zip(fk.child_columns, fk.parent_columns, strict=True)
+    }
+
+    def kind_of(table: str, column: str, seen: frozenset[tuple[str, str]]) -> str | None:
+        target = references.get((table, column))
+        if target is not None and target not in seen:
+            return kind_of(*target, seen | {target})
+        return classify(graph.tables[table], graph.tables[table].columns[column], rules)
+
+    return {
         key: {
-            name: classify(graph.tables[key], col, rules)
-            for name, col in graph.tables[key].columns.items()
+            name: kind_of(key, name, frozenset({(key, name)})) for name in graph.tables[key].columns
         }
         for key in tables
     }
-    for fk in graph.foreign_keys:
-        if fk.child not in kinds:
-            continue
-        parent = graph.tables[fk.parent]
-        for child_col, parent_col in zip(fk.child_columns, fk.parent_columns, strict=True):
-            parent_kind = (
-                kinds[fk.parent][parent_col]
-                if fk.parent in kinds
-                else classify(parent, parent.columns[parent_col], rules)
-            )
-            kinds[fk.child][child_col] = parent_kind
-    return kinds
 
 
 def classify(table: Table, column: Column, rules: Mapping[str, str]) -> str | None:
@@ -257,7 +253,6 @@ class Scrubber:
     """Replaces values by deterministic pseudonyms under ``key``; remembers what it did."""
 
     key: bytes
-    rules: Mapping[str, str] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # "schema.table.column" -> kind
     swept: dict[str, int] = field(default_factory=dict)  # "schema.table.column" -> values
     _faker: Any = None

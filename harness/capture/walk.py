@@ -173,7 +173,9 @@ class _Walk:
                 bucket[ident] = row
                 self.depth_of[key] = depth
                 self.pending.append(key)
-            elif depth is not None and (self.depth_of[key] is None or depth < self.depth_of[key]):  # type: ignore[operator]
+                continue
+            known = self.depth_of[key]
+            if depth is not None and (known is None or depth < known):  # now within reach
                 self.depth_of[key] = depth
                 self.pending.append(key)
         if self.total() > self.max_rows:
@@ -192,11 +194,16 @@ class _Walk:
                 )
             for table_key, items in by_table.items():
                 for fk in self.graph.parents_of(table_key):
+                    have = {
+                        tuple(_text(r[c]) for c in fk.parent_columns)
+                        for r in self.found.get(fk.parent, {}).values()
+                    }
                     keys = [
                         tuple(row[c] for c in fk.child_columns)
                         for row, _ in items
                         if all(row.get(c) is not None for c in fk.child_columns)
                     ]
+                    keys = [k for k in keys if tuple(_text(v) for v in k) not in have]
                     parent = self.graph.tables[fk.parent]
                     self.add(
                         parent,
@@ -236,6 +243,7 @@ def _ordered_rows(graph: Graph, table: Table, rows: list[dict[str, Any]]) -> lis
         return rows
     placed: list[dict[str, Any]] = []
     seen: set[tuple[str, ...]] = set()
+    present = {tuple(_text(r[c]) for c in fk.parent_columns) for fk in selfs for r in rows}
     rest = rows
     while rest:
         later = []
@@ -245,7 +253,6 @@ def _ordered_rows(graph: Graph, table: Table, rows: list[dict[str, Any]]) -> lis
                 for fk in selfs
                 if all(row.get(c) is not None for c in fk.child_columns)
             ]
-            present = {tuple(_text(r[c]) for c in fk.parent_columns) for fk in selfs for r in rows}
             if all(d in seen or d not in present for d in deps):
                 placed.append(row)
                 for fk in selfs:
@@ -305,7 +312,10 @@ def capture_rows(
             raise CaptureError(f"the capture cannot read the database: {str(exc).strip()}") from exc
     order = graph.insertion_order(list(walk.found))
     tables = {
-        key: _ordered_rows(graph, graph.tables[key], list(walk.found[key].values()))
+        key: [
+            {c: row[c] for c in graph.tables[key].columns if c in row}  # in column order
+            for row in _ordered_rows(graph, graph.tables[key], list(walk.found[key].values()))
+        ]
         for key in order
     }
     return Captured(

@@ -7,7 +7,6 @@ import json
 import shlex
 import signal
 from collections.abc import Mapping
-from contextlib import AbstractContextManager as ContextManager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,13 +24,12 @@ from harness.cli.common import (
     out,
 )
 from harness.db.urls import database_of, redact
-from harness.workspace import fresh_database, open_workspace
+from harness.workspace import database_for, open_workspace
 
 if TYPE_CHECKING:  # the system (uvicorn, the fakes) is imported only by `serve` itself
     from harness.config import HarnessConfig
     from harness.scenarios.model import Scenario
     from harness.system import SeedHook, SystemInfo
-    from harness.workspace import Workspace
 
 StateOption = Annotated[
     str | None,
@@ -50,14 +48,6 @@ async def _wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-
-
-def database_for(workspace: Workspace, scenario: Scenario | None) -> ContextManager[Any]:
-    """A clone of the migrated template, or the database a scenario builds itself (a captured
-    incident's rows, upgraded)."""
-    if scenario is not None and scenario.database is not None:
-        return scenario.database(workspace, False)
-    return fresh_database(workspace)
 
 
 def psql_line(url: str) -> str:

@@ -27,7 +27,7 @@ from harness.scenarios.model import Scenario
 from harness.scenarios.runner import run_scenario
 from harness.scenarios.timeline import ScenarioResult
 from harness.schema import ALLOWABLE_KINDS
-from harness.workspace import Workspace, fresh_database
+from harness.workspace import Workspace, database_for
 
 if TYPE_CHECKING:
     from harness.runner import RunContext
@@ -64,10 +64,9 @@ def run_scenarios(
     results: list[ScenarioResult] = []
     for scenario in scenarios:
         started = time.perf_counter()
-        build = scenario.database or (lambda ws, keep: fresh_database(ws, keep=keep))
         with contextlib.ExitStack() as stack:
             try:
-                database = stack.enter_context(build(workspace, keep_db))
+                database = stack.enter_context(database_for(workspace, scenario, keep=keep_db))
             except (CaptureFileError, psycopg.Error, CommandError) as exc:
                 # its database could not be built (a capture whose rows the migrations cannot
                 # carry to head): a failed scenario, and the next one still runs

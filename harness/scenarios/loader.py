@@ -185,28 +185,18 @@ def find_scenarios(config: HarnessConfig, selector: str | Sequence[str] | None) 
         else list(selector)
     )
     files = {w for w in wanted if is_capture_selector(w)}
-    if not files:
-        return select_by_id(load_scenarios(config), wanted, "scenario")
-    by_id = {}
-    if len(files) < len(wanted):
-        by_id = {
-            s.id: s
-            for s in select_by_id(
-                load_scenarios(config), [w for w in wanted if w not in files], "scenario"
-            )
-        }
-    package_settings: dict[str, Any] = {}
-    always: list[ExpectRows] = []
-    if config.scenarios:
-        package, _ = scenario_modules(config)
-        package_settings, always = _package_defaults(package, display_path(package, config.root))
-    out = []
-    for item in wanted:
-        if item in files:
-            out.append(_captured(config, item, package_settings, always))
-        else:
-            out.append(by_id[item])
-    return out
+    ids = [w for w in wanted if w not in files]
+    by_id = {s.id: s for s in select_by_id(load_scenarios(config), ids, "scenario")} if ids else {}
+    settings, always = _defaults(config) if files else ({}, [])
+    return [_captured(config, w, settings, always) if w in files else by_id[w] for w in wanted]
+
+
+def _defaults(config: HarnessConfig) -> tuple[dict[str, Any], list[ExpectRows]]:
+    """The scenarios package's SETTINGS and EXPECT_ALWAYS (none without a package)."""
+    if not config.scenarios:
+        return {}, []
+    package, _ = scenario_modules(config)
+    return _package_defaults(package, display_path(package, config.root))
 
 
 def forget_modules(prefix: str) -> None:

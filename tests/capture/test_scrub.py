@@ -9,7 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from harness.capture.document import read_capture
 from harness.capture.graph import Column, Table
+from harness.capture.load import load_rows
 from harness.capture.scrub import Scrubber, classify, kind_by_name
 from harness.db import DatabaseFactory
 from tests.capture.conftest import harness
@@ -144,6 +146,22 @@ def test_nothing_personal_leaks_and_rows_still_join(
     # the root given by email is recorded by its pseudonym, in the roots and the command line
     assert document["roots"][1]["value"] == customer["email"]
     assert customer["email"] in document["command"]
+
+    # the file loads back into the same schema: identity values kept, generated columns
+    # computed by PostgreSQL, foreign keys (the email one too) satisfied
+    with server_factory.temporary_empty() as target:
+        with psycopg.connect(target.url) as conn:
+            conn.execute(SHOP)
+        assert load_rows(target.url, read_capture(out)) == 4
+        with psycopg.connect(target.url) as conn:
+            loaded = conn.execute(
+                "SELECT c.id, c.email, p.amount, p.total_with_tax, p.meta->'items' "
+                "FROM crm.customers c JOIN public.newsletter n ON n.email = c.email "
+                "JOIN public.purchases p ON p.customer_id = c.id"
+            ).fetchall()
+    assert [(i, e, str(a), str(t), m) for i, e, a, t, m in loaded] == [
+        (1, customer["email"], "1234.5678", "1456.790004", purchase["meta"]["items"])
+    ]
 
 
 @pytest.mark.parametrize(
