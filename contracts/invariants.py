@@ -207,6 +207,51 @@ COMPLETED_IMPLIES_PAID = Invariant(
     """,
 )
 
+ORDER_STATUS_FOLLOWS_SERVER = Invariant(
+    id="order_status_follows_server",
+    severity="error",
+    title="a paid order's status says what its server is doing",
+    table="orders",
+    explanation=(
+        "Once paid, the order's status tracks its server: 'processing' while the server is "
+        "provisioning, 'completed' once it is active, 'failed' when provisioning gave up. The "
+        "customer's order page, the admin lists and reconcile read order_status; an order "
+        "left 'pending' beside a provisioning server, or 'processing' beside an active one, "
+        "tells them something that is not true. A terminated server ends the pairing."
+    ),
+    sql="""
+        SELECT o.order_number, o.user_id, o.order_status, s.server_status, s.server_name
+        FROM orders o
+        JOIN servers s ON s.order_id = o.id
+        WHERE o.payment_status = 'paid'
+          AND s.server_status <> 'terminated'
+          AND (s.server_status, o.order_status) NOT IN (
+              ('provisioning', 'processing'), ('active', 'completed'), ('failed', 'failed'))
+        ORDER BY o.id
+    """,
+)
+
+ACTIVE_SERVER_HAS_INSTANCE = Invariant(
+    id="active_server_has_instance",
+    severity="error",
+    title="an active server has its provider instance and an IP address",
+    table="servers",
+    explanation=(
+        "'active' means the customer can log in: the provider's instance exists "
+        "(provider_instance_id) and has an address (ip_address). An active server without "
+        "them was marked active on an answer that was not a running machine (a provider "
+        "still booting it, or an error read as success)."
+    ),
+    sql="""
+        SELECT s.server_name, s.id AS server_id, s.user_id, s.provider_instance_id,
+               s.ip_address
+        FROM servers s
+        WHERE s.server_status = 'active'
+          AND (s.provider_instance_id IS NULL OR s.ip_address IS NULL)
+        ORDER BY s.id
+    """,
+)
+
 NO_SERVER_STUCK_PROVISIONING = Invariant(
     id="no_server_stuck_provisioning",
     severity="error",
@@ -261,6 +306,8 @@ INVARIANTS: list[Invariant] = [
     ORDER_TOTAL_FOLLOWS_PRICING,
     RECENT_ORDER_TOTAL_FOLLOWS_PRICING,
     COMPLETED_IMPLIES_PAID,
+    ORDER_STATUS_FOLLOWS_SERVER,
+    ACTIVE_SERVER_HAS_INSTANCE,
     NO_SERVER_STUCK_PROVISIONING,
     NO_FAILED_SERVER,
 ]

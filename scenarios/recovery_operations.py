@@ -56,8 +56,15 @@ async def three_paid_without_a_server(ctx: SeedContext) -> None:
             factory.order(user, plan=2 + i % 2, billing_cycle_months=(1, 3, 6, 12)[i], paid=True)
             for i, user in enumerate(users[:4])
         ]
-        session.add_all([*orders, factory.order(users[4])])
+        # and orders that must never get a server: pending, failed at the gateway, refunded
+        unpaid = [
+            factory.order(users[4]),
+            factory.order(users[4], payment_status="failed", order_status="failed"),
+            factory.order(users[4], payment_status="refunded", order_status="failed"),
+        ]
+        session.add_all([*orders, *unpaid])
         await session.flush()
+        ctx.vars["unpaid"] = {o.order_number: o.payment_status for o in unpaid}
         for order in orders:
             payment = factory.payment(order)
             session.add(payment)
@@ -199,6 +206,23 @@ async def second_apply_changes_nothing(ctx: ScenarioContext) -> None:
     )
 
 
+async def unpaid_orders_refused(ctx: ScenarioContext) -> None:
+    for order_number, status in ctx.vars["unpaid"].items():
+        response = await ctx.http.post(
+            f"{API}/admin/orders/{order_number}/provision", headers=await ops(ctx)
+        )
+        expect(
+            response.status_code == 409,
+            f"provisioning the {status} order {order_number} answered {response.status_code} "
+            f"{response.text[:200]}, expected 409 order_not_paid",
+        )
+    rows = await ctx.sql(
+        "SELECT o.order_number FROM servers s JOIN orders o ON o.id = s.order_id"
+        " WHERE o.payment_status <> 'paid'"
+    )
+    expect(not rows, f"servers created for unpaid orders: {[r['order_number'] for r in rows]}")
+
+
 SCENARIO = Scenario(
     id="recovery-operations",
     date="2025-01-15",
@@ -219,6 +243,7 @@ SCENARIO = Scenario(
         Step("the worker creates one instance per server", worker_creates_one_instance_each),
         Step("every server and payment exists where it should, as recorded", systems_agree),
         Step("a second recover --apply changes nothing", second_apply_changes_nothing),
+        Step("provisioning a pending, failed or refunded order is refused", unpaid_orders_refused),
     ],
     then=Then(
         database=[

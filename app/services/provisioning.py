@@ -70,7 +70,7 @@ async def create_server_for_order(
     server = created if created is not None else await servers.get_by_order_id(order.id)
     if server is None:  # impossible under the order lock and uq_servers_order_id
         raise LookupError(f"server of order {order.order_number} vanished after insert")
-    if order.order_status in ("pending", "failed") and server.server_status == "provisioning":
+    if server.server_status == "provisioning" and order.order_status != "processing":
         order.order_status = "processing"
         order.failure_reason = None
         await session.flush()

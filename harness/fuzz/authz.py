@@ -5,7 +5,11 @@ Authorization matrix. A call an ordinary actor made successfully on something it
 operation addressed by a path parameter, or a request carrying a value that only this actor was
 given earlier (an order id, a payment id) — is sent again, byte for byte, as each other
 ordinary actor and without credentials. A 2xx there is an ``authorization_bypass``, with both
-requests in the finding. Calls of an actor that legitimately sees everyone's data (an admin)
+requests in the finding. The same call is also sent as its own actor with each path segment it
+owns swapped for a value of the same shape that belongs to someone else (another actor's, or a
+guarded value of the setup's victim): an owner check that only holds one way (``user_id >=``)
+lets the lower-numbered user read the higher-numbered user's things, and only the swap asks
+that question. Calls of an actor that legitimately sees everyone's data (an admin)
 are replayed as each ordinary actor: a 2xx on an operation addressed by a path parameter, or an
 answer carrying another user's data, is a bypass too. Any operation the OpenAPI document
 declares secured is replayed without credentials. Bounded: each (operation, actor, replay-as)
@@ -13,8 +17,10 @@ at most a few times.
 
 Credential lifecycle. For JWT-style HMAC bearer tokens (the project names the secret in its
 fuzz setup), tokens signed with the right secret but expired, not yet valid, without a required
-claim, with ``alg: none`` or with another algorithm must be refused on every protected
-operation: a 2xx is ``credential_accepted``, naming the token case and the operation.
+claim, with ``alg: none``, with another algorithm or naming a subject that is nobody must be
+refused on every protected operation: a 2xx is ``credential_accepted``, naming the token case
+and the operation. A 5xx to any replay or forged token is ``not_a_server_error``: a crash is
+no refusal.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ import contextlib
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -125,6 +132,10 @@ def forged_tokens(token: str, bearer: BearerSecret) -> dict[str, str]:
         "alg_none": sign({"alg": "none", "typ": "JWT"}, claims, bearer.secret),
         "algorithm_switched": sign({**header, "alg": other_alg}, claims, bearer.secret),
     }
+    if "sub" in bearer.required_claims and isinstance(claims.get("sub"), str):
+        cases["unknown_subject"] = sign(
+            header, {**claims, "sub": f"nobody-{claims['sub']}"}, bearer.secret
+        )
     for claim in bearer.required_claims:
         if claim in claims:
             cases[f"missing_{claim}"] = sign(
@@ -168,6 +179,29 @@ def _targets(call: Call) -> set[str]:
     with contextlib.suppress(ValueError, UnicodeDecodeError):
         _leaves(json.loads(call.body or b"null"), carried)
     return values | {v for v in carried if len(v) >= MIN_OWNED_LENGTH and not v.isdigit()}
+
+
+_RUN = re.compile(r"[0-9A-Za-z]+")
+
+
+def shape(value: str) -> str:
+    """What a value looks like, not what it is: a number is ``9`` whatever its length, any
+    other value keeps its punctuation and the length of each alphanumeric run
+    (``ORD-7Q2KAB9Z01`` → ``x3-x10``). Two order numbers, or two UUIDs, share one shape; an
+    order number and a server id do not."""
+    if value.isdigit():
+        return "9"
+    return _RUN.sub(lambda m: f"x{len(m[0])}", value)
+
+
+def _swapped(url: str, mine: str, theirs: str) -> str | None:
+    """``url`` with the path segment ``mine`` replaced by ``theirs`` (query kept)."""
+    parsed = httpx.URL(url)
+    segments = parsed.path.split("/")
+    if mine not in segments:
+        return None
+    path = "/".join(theirs if seg == mine else seg for seg in segments)
+    return str(parsed.copy_with(path=path))
 
 
 def _without_auth(headers: Mapping[str, str], actor_header: str) -> dict[str, str]:
@@ -238,7 +272,9 @@ class AuthorizationMatrix:
         plain = _without_auth(call.headers, actor.header)
         if call.secured and self._budget(call, actor.name, "anonymous"):
             answer = self._replay(call, plain)
-            if 200 <= answer.status_code < 300:
+            if answer.status_code >= 500:
+                problems.append(_crash(label, call, answer, "without any credentials"))
+            elif 200 <= answer.status_code < 300:
                 problems.append(
                     _bypass(label, actor.name, None, call, answer, "without any credentials")
                 )
@@ -250,6 +286,8 @@ class AuthorizationMatrix:
             if not (addressed or admin_read) or not self._budget(call, actor.name, other.name):
                 continue
             answer = self._replay(call, {**plain, **other.headers})
+            if answer.status_code >= 500:
+                problems.append(_crash(label, call, answer, f"as {other.name}"))
             if not 200 <= answer.status_code < 300:
                 continue
             text = answer.content.decode("utf-8", "replace")
@@ -269,10 +307,43 @@ class AuthorizationMatrix:
             if foreign_values(text, "", frozenset(guarded), other.name):
                 why = f"as {other.name}, carrying another user's data only {actor.name} may see"
                 problems.append(_bypass(label, actor.name, other.name, call, answer, why))
+        if addressed and not actor.sees_others:
+            problems += self._swap(call, actor, addressed, label)
         if call.secured and self.bearer is not None and actor.token:
             problems += self._lifecycle(call, actor, plain, label)
         if call.method != "GET":
             self.owned.setdefault(actor.name, set()).update(_created_ids(call.answer))
+        return problems
+
+    def _others_values(self, actor: Actor) -> dict[str, str]:
+        """Value → whose, for everything another ordinary actor owns or the setup guards."""
+        found = {v: "the setup's victim" for v in self.foreign}
+        for other in self.actors:
+            if other.name != actor.name and not other.sees_others:
+                found.update({v: other.name for v in self.owned_by(other.name)})
+        return found
+
+    def _swap(self, call: Call, actor: Actor, addressed: set[str], label: str) -> list[Problem]:
+        """The call again as ``actor``, its own path segment swapped for someone else's."""
+        problems: list[Problem] = []
+        others = self._others_values(actor)
+        for mine in sorted(addressed):
+            for theirs, whose in sorted(others.items()):
+                if theirs == mine or shape(theirs) != shape(mine):
+                    continue
+                url = _swapped(call.url, mine, theirs)
+                if url is None or not self._budget(call, actor.name, f"swap:{whose}"):
+                    continue
+                self.replayed += 1
+                answer = self.send(
+                    httpx.Request(call.method, url, content=call.body, headers=call.headers)
+                )
+                swapped = replace(call, url=url)
+                why = f"as {actor.name} itself, with {whose}'s {theirs} in place of its own {mine}"
+                if 200 <= answer.status_code < 300:
+                    problems.append(_bypass(label, actor.name, actor.name, swapped, answer, why))
+                elif answer.status_code >= 500:
+                    problems.append(_crash(label, swapped, answer, why))
         return problems
 
     def _lifecycle(
@@ -285,7 +356,9 @@ class AuthorizationMatrix:
         for case, token in forged_tokens(actor.token, self.bearer).items():
             self.token_probes += 1
             answer = self._replay(call, {**plain, actor.header: f"{actor.prefix}{token}"})
-            if 200 <= answer.status_code < 300:
+            if answer.status_code >= 500:
+                problems.append(_crash(label, call, answer, f"with a {case} token"))
+            elif 200 <= answer.status_code < 300:
                 problems.append(
                     Problem(
                         "credential_accepted",
@@ -295,6 +368,15 @@ class AuthorizationMatrix:
                     )
                 )
         return problems
+
+
+def _crash(label: str, call: Call, answer: httpx.Response, why: str) -> Problem:
+    return Problem(
+        "not_a_server_error",
+        f"{label} answered {answer.status_code} {why}: a crash, not a refusal: "
+        f"{call.method} {call.url} → {answer.content[:200]!r}",
+        object=f"{answer.status_code} {label} {why.split(':')[0]}",
+    )
 
 
 def _bypass(

@@ -32,7 +32,9 @@ def test_forged_tokens_are_signed_with_the_real_secret_and_each_breaks_one_rule(
         "algorithm_switched",
         "missing_exp",
         "missing_sub",
+        "unknown_subject",
     }
+    assert jwt.decode(forged["unknown_subject"], SECRET, algorithms=["HS256"])["sub"] != "7"
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(forged["expired"], SECRET, algorithms=["HS256"])
     with pytest.raises(jwt.ImmatureSignatureError):
@@ -71,6 +73,81 @@ def any_users_order() -> Iterator[None]:
 
     with mock.patch.object(OrderRepository, "get_by_order_number_for_user", for_user):
         yield
+
+
+@pytest.fixture
+def owner_checked_one_way() -> Iterator[None]:
+    """GET /api/v1/orders/{order_number} compares the owner with ``>=``: a user sees its own
+    orders and those of every user created after it."""
+    from sqlalchemy import select
+
+    from app.models import Order
+    from app.repositories.orders import OrderRepository
+
+    async def for_user(self: OrderRepository, order_number: str, user_id: int) -> Any:
+        query = select(Order).where(Order.order_number == order_number, Order.user_id >= user_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    with mock.patch.object(OrderRepository, "get_by_order_number_for_user", for_user):
+        yield
+
+
+@pytest.fixture
+def subject_parsed_blindly() -> Iterator[None]:
+    """The token's subject is turned into a user id without checking that it is one."""
+    import app.services.auth as auth
+
+    real_decode = jwt.decode
+
+    def decode(token: str, key: str, **kwargs: Any) -> Any:
+        claims = real_decode(token, key, **kwargs)
+        int(claims["sub"])  # ValueError on a subject that is no number: a 500
+        return claims
+
+    with mock.patch.object(auth.jwt, "decode", decode):
+        yield
+
+
+def test_shape_tells_kinds_of_values_apart() -> None:
+    from harness.fuzz.authz import shape
+
+    assert shape("ORD-7Q2KAB9Z01") == shape("ORD-2026120399") == "x3-x10"
+    assert shape("12") == shape("3") == "9" != shape("ORD-1")
+    assert shape("2f1c0e52-8d4b-4f0a-9a55-1b2c3d4e5f60") == shape(
+        "11112222-3333-4444-5555-666677778888"
+    )
+    assert shape("srv-ord-7q2kab9z01") != shape("ORD-7Q2KAB9Z01")
+
+
+@pytest.mark.usefixtures("owner_checked_one_way")
+def test_an_owner_check_that_holds_one_way_is_caught_by_the_swap(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    # the fuzzing user was created before the victim: replaying its calls as the victim is
+    # refused (the victim's id is higher), only the user asking for the victim's order tells
+    found = _kinds(_fuzz(harness_config, fresh_db, tmp_path))
+    bypass = found.get("authorization_bypass", [])
+    swapped = [m for m in bypass if "GET /api/v1/orders/{order_number}" in m and "itself" in m]
+    assert swapped and all("the setup's victim's" in m for m in swapped), found
+
+
+@pytest.mark.usefixtures("subject_parsed_blindly")
+def test_a_token_for_nobody_that_crashes_the_app_is_a_server_error(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    found = _kinds(_fuzz(harness_config, fresh_db, tmp_path))
+    crashes = found.get("not_a_server_error", [])
+    assert any("unknown_subject token" in m for m in crashes), found
+    assert "credential_accepted" not in found, found
+
+
+def test_the_reference_app_passes_the_swap_and_every_token_case(
+    harness_config: HarnessConfig, fresh_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    found = _kinds(_fuzz(harness_config, fresh_db, tmp_path))
+    assert not {"authorization_bypass", "credential_accepted", "not_a_server_error"} & set(
+        found
+    ), found
 
 
 @pytest.fixture
