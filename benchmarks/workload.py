@@ -20,7 +20,7 @@ import psycopg
 
 from harness.bench.history import copy_rows
 from harness.bench.targets import Target
-from harness.bench.workload import Prepared
+from harness.bench.workload import Prepared, ReferenceStatement
 
 API = "/api/v1"
 PLAN_ID = 2  # G.8GB
@@ -39,8 +39,49 @@ HISTORY_PASSWORD_HASH = "$argon2id$v=19$m=8,t=1,p=1$aGlzdG9yeXNhbHQ$aGlzdG9yeWhh
 HISTORY_SIGNATURE = "0" * 64
 
 
+# The fixed yardstick: the six statements a verification issued when the reference floor was
+# written (user by id; the caller's order by its gateway id; mark paid; the payment; the plan;
+# the server), as plain SQL. They never follow the app, so the app's own savings show.
+REFERENCE_FLOOR = (
+    ReferenceStatement(
+        "SELECT id, email, password_hash, is_admin, created_at FROM users WHERE id = %(user_id)s"
+    ),
+    ReferenceStatement(
+        "SELECT id, order_number, user_id, plan_id, billing_cycle_months, subtotal, discount,"
+        " tax, total_amount, currency, gateway_order_id, payment_status, order_status,"
+        " failure_reason, updated_at, created_at FROM orders"
+        " WHERE gateway_order_id = %(gateway_order_id)s AND user_id = %(user_id)s"
+    ),
+    ReferenceStatement(
+        "UPDATE orders SET payment_status = 'paid', order_status = 'processing',"
+        " failure_reason = NULL, updated_at = now()"
+        " WHERE id = %(order_id)s AND payment_status NOT IN ('paid', 'refunded')"
+        " RETURNING id, order_number, user_id, plan_id, billing_cycle_months, total_amount,"
+        " currency, payment_status, order_status"
+    ),
+    ReferenceStatement(
+        "INSERT INTO payments (order_id, gateway_payment_id, gateway_order_id, amount_paise,"
+        " currency, status, signature) VALUES (%(order_id)s, %(gateway_payment_id)s,"
+        " %(gateway_order_id)s, %(amount_paise)s, %(currency)s, 'captured', %(signature)s)"
+        " ON CONFLICT (gateway_payment_id) DO NOTHING RETURNING id"
+    ),
+    ReferenceStatement(
+        "SELECT id, name, vcpu, ram_gb, disk_gb, monthly_price, is_active FROM hosting_plans"
+        " WHERE id = %(plan_id)s"
+    ),
+    ReferenceStatement(
+        "INSERT INTO servers (user_id, order_id, plan_id, server_name, plan_name,"
+        " server_status, expires_at) VALUES (%(user_id)s, %(order_id)s, %(plan_id)s,"
+        " 'srv-' || lower(%(order_number)s), %(plan_name)s, 'provisioning',"
+        " now() + interval '30 days') ON CONFLICT (order_id) DO NOTHING"
+        " RETURNING id, user_id, order_id, plan_id, server_name, server_status"
+    ),
+)
+
+
 class PaymentWorkload:
     guarded_tables = ("orders", "payments", "servers")
+    reference_floor = REFERENCE_FLOOR
     settings_overrides: dict[str, Any] = {
         # registration is setup, not what we measure: cheap argon2
         "argon2_time_cost": 1,
@@ -90,7 +131,10 @@ class PaymentWorkload:
 
     def identity(self, conn: psycopg.Connection[Any], prepared: Prepared) -> dict[str, Any]:
         row = conn.execute(
-            "SELECT id, order_number, user_id FROM orders WHERE gateway_order_id = %s",
+            "SELECT o.id, o.order_number, o.user_id, o.plan_id, p.name,"
+            " (o.total_amount * 100)::bigint, o.currency"
+            " FROM orders o JOIN hosting_plans p ON p.id = o.plan_id"
+            " WHERE o.gateway_order_id = %s",
             (prepared.key,),
         ).fetchone()
         conn.rollback()
@@ -103,6 +147,12 @@ class PaymentWorkload:
             "gateway_order_id": prepared.key,
             "gateway_payment_id": prepared.json["razorpay_payment_id"],
             "signature": prepared.json["razorpay_signature"],
+            # the same for every bench order (one plan): never a substitution, only for the
+            # reference floor's fixed statements
+            "plan_id": row[3],
+            "plan_name": row[4],
+            "amount_paise": row[5],
+            "currency": row[6],
         }
 
     def load_history(self, conn: psycopg.Connection[Any], start: int, stop: int) -> None:

@@ -8,7 +8,9 @@ App-agnostic: any Starlette/FastAPI fake can carry a :class:`FaultSwitch` at
 :func:`mount_asgi` and :func:`fake_services` route an httpx client's outbound requests to
 such apps without a socket. There are no real timeouts on that path, so a ``timeout`` fault
 raises :class:`httpx.ReadTimeout` at once, and a request that outlives the client's read
-timeout (a ``slow`` fault, a slow fake) raises it when that timeout expires.
+timeout (a ``slow`` fault, a slow fake) raises it when that timeout expires. A ``disconnect``
+fault is a connection that dies without an answer: :class:`httpx.RemoteProtocolError` in
+process; over HTTP the fake starts an answer and drops the connection before its body.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ __all__ = [
     "mount_asgi",
 ]
 
-FaultMode = Literal["ok", "error", "timeout", "slow"]
+FaultMode = Literal["ok", "error", "timeout", "slow", "disconnect"]
 ErrorBody = Callable[["FaultSwitch"], dict[str, Any]]
 
 CONTROL_PREFIX = "/_fake/"
@@ -130,6 +132,16 @@ class FaultMiddleware:
         elif fault.mode == "error":
             response = JSONResponse(self.error_body(fault), status_code=fault.status_code)
             await response(scope, receive, send)
+        elif fault.mode == "disconnect":
+            # the connection dies mid-answer: headers promise a body that never comes
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"64")],
+                }
+            )
+            raise ConnectionResetError(f"fault injected: connection dropped on {scope['path']}")
         else:  # timeout
             if await _sleep_unless_disconnected(fault.timeout_s, receive):
                 return  # the client gave up first: nobody to answer
@@ -215,6 +227,12 @@ def mount_asgi(
         if switch is not None and switch.mode == "timeout" and switch.applies_to(path):
             switch.take(path)
             raise httpx.ReadTimeout(f"fault injected: timeout on {path}", request=request)
+        if switch is not None and switch.mode == "disconnect" and switch.applies_to(path):
+            switch.take(path)
+            raise httpx.RemoteProtocolError(
+                f"fault injected: server disconnected without a response on {path}",
+                request=request,
+            )
         body = await request.aread()
         read_timeout = _read_timeout(request)
         try:

@@ -153,7 +153,7 @@ def default_registry() -> GateRegistry:
 
 ProgressFn = Callable[[str, str, GateResult | None], None]
 # gates whose units are split across shards; every other gate runs whole on shard 1
-SPLIT_GATES = frozenset({"scenarios", "mutants"})
+SPLIT_GATES = frozenset({"scenarios", "mutants", "fuzz"})
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -212,8 +212,11 @@ def run_gates(
     *,
     registry: GateRegistry | None = None,
     progress: ProgressFn | None = None,
+    stop_at_first_failure: bool = False,
 ) -> RunResult:
-    """Run the selected gates in order; each gate's wall time lands in its metrics."""
+    """Run the selected gates in order; each gate's wall time lands in its metrics. With
+    ``stop_at_first_failure`` the gates after the first red one are not run (a mutant needs
+    one kill)."""
     registry = registry or default_registry()
     run = RunResult()
     started = time.perf_counter()
@@ -232,6 +235,8 @@ def run_gates(
         run.gates.append(result)
         if progress:
             progress(name, "done", result)
+        if stop_at_first_failure and not result.ok:
+            break
     run.metrics = {
         "duration_s": round(time.perf_counter() - started, 3),
         "postgres_version": ctx.workspace.server.version,

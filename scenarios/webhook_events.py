@@ -7,8 +7,9 @@ never came back. Razorpay sends ``payment.authorized`` before ``payment.captured
 ``order.paid`` beside it: only the capture may mark an order paid. Its event id header
 (``X-Razorpay-Event-Id``) is documented but not guaranteed, so an event without it is still
 handled once (keyed by its body), and an id at the documented limit (128 characters) is a
-usable id. A payment captured in another currency than the order's is refused however the
-currency codes sort.
+usable id. A second capture for an order already paid gives the customer the same server and
+records nothing twice. A payment captured in another currency than the order's is refused
+however the currency codes sort, and so is one the gateway files under another order.
 """
 
 from __future__ import annotations
@@ -110,6 +111,23 @@ async def longest_event_id_is_usable(ctx: ScenarioContext) -> None:
     expect(state["payments"] == 1, f"{state['payments']} payments after a re-delivery")
 
 
+async def second_capture_verified(ctx: ScenarioContext) -> None:
+    state = gateway(ctx)
+    first = state.get_payment(ctx.vars["payment_id"])
+    second = replace(first, id=f"pay_Second{first.id[-8:]}")
+    state.payments[second.id] = second
+    response = await verify(ctx, "customer", state.checkout_response(second))
+    body = expect_status(response, 200)
+    servers = await ctx.sql("SELECT id FROM servers")
+    expect(
+        [s["id"] for s in servers] == [body["server"]["id"]],
+        f"verifying a second capture answered server {body['server']['id']}; the database has "
+        f"{[s['id'] for s in servers]}",
+    )
+    state_now = await _order_state(ctx)
+    expect(state_now["payments"] == 1, f"{state_now['payments']} payments after a second capture")
+
+
 async def pays_in_another_currency(ctx: ScenarioContext) -> None:
     order = await place_order(ctx, "customer", G8GB, 1)
     state = gateway(ctx)
@@ -119,6 +137,10 @@ async def pays_in_another_currency(ctx: ScenarioContext) -> None:
         state.payments[paid.id] = replace(paid, currency=currency)
         fields = state.checkout_response(paid)
         expect_refused(await verify(ctx, "customer", fields), 409, "amount_mismatch")
+    # …and a payment the gateway files under another order, however well signed the fields
+    fields = state.checkout_response(paid)
+    state.payments[paid.id] = replace(paid, order_id="order_SomebodyElse01")
+    expect_refused(await verify(ctx, "customer", fields), 400, "payment_order_mismatch")
     rows = await ctx.sql(
         "SELECT payment_status FROM orders WHERE order_number = %s", order["order_number"]
     )
@@ -141,7 +163,11 @@ SCENARIO = Scenario(
         ),
         Step("the capture arrives without an event id, twice", capture_without_event_id),
         Step("a re-delivery with a 128-character event id", longest_event_id_is_usable),
-        Step("a payment captured in USD, then AED, for an INR order", pays_in_another_currency),
+        Step("a second capture of the paid order is verified", second_capture_verified),
+        Step(
+            "a payment in USD, then AED, then filed under another order",
+            pays_in_another_currency,
+        ),
     ],
     then=Then(
         database=[

@@ -31,6 +31,7 @@ SETTINGS = {
 }
 SLACK_S = 15.0  # the pass's own duration and clock steps
 PROVIDER_503 = FaultSwitch(mode="error", status_code=503, paths=["/v1/instances"])
+PROVIDER_DROPS = FaultSwitch(mode="disconnect", paths=["/v1/instances"])
 NOTHING = {"claimed": 0, "activated": 0, "pending": 0, "retried": 0, "failed": 0}
 
 SERVER_SQL = """
@@ -112,7 +113,7 @@ async def next_pass_activates_it(ctx: ScenarioContext) -> None:
     expect(creates == 1, f"the provider was asked to create {creates} instances, expected 1")
 
 
-def fails_and_retries(attempts: int) -> StepFn:
+def fails_and_retries(attempts: int, error: str) -> StepFn:
     async def step(ctx: ScenarioContext) -> None:
         _expect_report(await run_worker(ctx), claimed=1, retried=1)
         server = await _server(ctx)
@@ -120,6 +121,10 @@ def fails_and_retries(attempts: int) -> StepFn:
             (server["server_status"], server["provision_attempts"]) == ("provisioning", attempts),
             f"server {server['server_status']!r} after {server['provision_attempts']} "
             f"attempts, expected provisioning after {attempts}",
+        )
+        expect(
+            error in (server["last_error"] or ""),
+            f"last_error {server['last_error']!r} does not say {error!r}",
         )
         _expect_due_in(server, BASE_S * 2 ** (attempts - 1))
 
@@ -179,10 +184,18 @@ SCENARIOS = [
         when=[
             *a_customer_pays(),
             Step("verifies the payment", verifies("customer", "order"), budget_ms=1_000),
-            Step("attempt 1 fails (503)", fails_and_retries(1), faults={"provider": PROVIDER_503}),
+            Step(
+                "attempt 1 fails (503)",
+                fails_and_retries(1, "503"),
+                faults={"provider": PROVIDER_503},
+            ),
             Step("nothing is due yet", an_idle_pass_reports_nothing),
             Step("a minute passes", the_time_comes),
-            Step("attempt 2 fails (503)", fails_and_retries(2), faults={"provider": PROVIDER_503}),
+            Step(
+                "attempt 2 fails (the provider drops the connection)",
+                fails_and_retries(2, "unreachable"),
+                faults={"provider": PROVIDER_DROPS},
+            ),
             Step("two minutes pass", the_time_comes),
             Step(
                 "attempt 3, the last, fails (503)",

@@ -31,11 +31,18 @@ JUDGED = (
     ("p50", "floor_ratio_p50", "verify_p50_ms"),
     ("p95", "floor_ratio_p95", "verify_p95_ms"),
 )
+# judged when the run and the baseline both have them (older baselines do not): the ratio to
+# the fixed reference statements, which does not follow the app's own statements
+JUDGED_WHEN_PRESENT = (
+    ("ref p50", "floor_ref_ratio_p50", "verify_p50_ms"),
+    ("ref p95", "floor_ref_ratio_p95", "verify_p95_ms"),
+)
 KEPT = (
     "verify_p50_ms", "verify_p95_ms", "verify_p99_ms", "floor_p50_ms", "floor_p95_ms",
     "floor_ratio_p50", "floor_ratio_p95", "scaling_ratio", "rows_largest", "http_p50_ms",
     "http_p95_ms", "concurrency_level", "concurrency_throughput_per_s", "time_to_active_p50_ms",
-    "verify_statements",
+    "verify_statements", "floor_ref_p50_ms", "floor_ref_p95_ms", "floor_ref_ratio_p50",
+    "floor_ref_ratio_p95", "floor_async_p50_ms", "floor_async_ratio_p50",
 )  # fmt: skip
 REFRESH = "harness bench --save-baseline reports/baselines/bench.json"
 
@@ -139,6 +146,10 @@ def load_baseline(path: Path) -> dict[str, Any]:
     return data
 
 
+def _floor_of(key: str) -> str:
+    return "reference floor" if key.startswith("floor_ref") else "floor"
+
+
 def compare(
     metrics: dict[str, Any], baseline: dict[str, Any], fail_over_pct: float
 ) -> tuple[list[Finding], dict[str, Any]]:
@@ -147,7 +158,8 @@ def compare(
     findings: list[Finding] = []
     figures: dict[str, Any] = {"fail_over_pct": fail_over_pct}
     base_metrics = baseline["metrics"]
-    for label, key, absolute in JUDGED:
+    present = [j for j in JUDGED_WHEN_PRESENT if j[1] in metrics and j[1] in base_metrics]
+    for label, key, absolute in (*JUDGED, *present):
         now, then = metrics.get(key), base_metrics.get(key)
         if not isinstance(now, int | float) or not isinstance(then, int | float) or then <= 0:
             findings.append(
@@ -162,9 +174,10 @@ def compare(
             )
             continue
         change = (now / then - 1) * 100
-        figures[f"{label}_change_pct"] = round(change, 1)
-        figures[f"{label}_ratio_baseline"] = then
-        figures[f"{label}_ratio_now"] = now
+        slug = label.replace(" ", "_")
+        figures[f"{slug}_change_pct"] = round(change, 1)
+        figures[f"{slug}_ratio_baseline"] = then
+        figures[f"{slug}_ratio_now"] = now
         if change > fail_over_pct:
             was, new = base_metrics.get(absolute), metrics.get(absolute)
             findings.append(
@@ -172,11 +185,12 @@ def compare(
                     severity="error",
                     kind="latency_regression",
                     object=f"verify {label}",
-                    expected=f"≤ {then * (1 + fail_over_pct / 100):.2f} x floor",
-                    actual=f"{now:.2f} x floor",
+                    expected=f"≤ {then * (1 + fail_over_pct / 100):.2f} x {_floor_of(key)}",
+                    actual=f"{now:.2f} x {_floor_of(key)}",
                     hint=f"absolute verify {label}: {was} ms in the baseline, {new} ms now",
                     message=f"verify {label} regressed {change:.1f} % against the baseline "
-                    f"(ratio to the floor {then:.2f} → {now:.2f}; limit +{fail_over_pct:g} %)",
+                    f"(ratio to the {_floor_of(key)} {then:.2f} → {now:.2f}; "
+                    f"limit +{fail_over_pct:g} %)",
                 )
             )
     return findings, figures

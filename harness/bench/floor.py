@@ -10,6 +10,11 @@ make a flattering floor), else ``FloorMismatch``.
 event loop: the distance between the two floors is what async I/O costs on this machine, and
 the app's distance to the async floor is what its own stack (ORM, framework, HTTP client,
 fakes) costs.
+
+:class:`ReferenceReplayer` replays the workload's *reference floor* instead: fixed statements
+written once (see ``harness.bench.workload.ReferenceStatement``), for each fresh identity, on
+one raw sync connection. The same-statement floors follow the app (a round trip it saves is
+taken off them too); the reference floor does not, so the app's savings show in its ratio.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 import psycopg
 
 from harness.bench.capture import CapturedStatement, identity_mapping, substitute
+from harness.bench.workload import ReferenceStatement
 from harness.errors import HarnessError
 
 
@@ -77,6 +83,25 @@ async def replay_once_async(
                 await cur.execute(statement.sql, params or None)
             _check_rowcount(statement, cur.rowcount)
     await conn.commit()
+    return (time.perf_counter() - started) * 1000
+
+
+def replay_reference_once(
+    conn: psycopg.Connection[Any],
+    statements: Sequence[ReferenceStatement],
+    identity: Mapping[str, Any],
+) -> float:
+    """The reference statements for ``identity`` in one committed transaction; its ms."""
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement.sql.encode(), dict(identity))
+            if statement.rowcount >= 0 and cur.rowcount != statement.rowcount:
+                raise FloorMismatch(
+                    f"reference floor statement {' '.join(statement.sql.split())[:80]!r} "
+                    f"touched {cur.rowcount} row(s), expected {statement.rowcount}"
+                )
+    conn.commit()
     return (time.perf_counter() - started) * 1000
 
 
@@ -145,6 +170,35 @@ class FloorReplayer(_Replays):
             return None
         try:
             elapsed = replay_once(self._conn, self.statements, self.old_identity, identity)
+        except (FloorMismatch, psycopg.Error) as exc:
+            self._conn.rollback()
+            self.error = str(exc)
+            return None
+        return self._record(elapsed, keep)
+
+
+class ReferenceReplayer(FloorReplayer):
+    """:class:`FloorReplayer` over the workload's fixed reference statements."""
+
+    def __init__(
+        self,
+        url: str,
+        statements: Sequence[ReferenceStatement],
+        fresh_identities: Sequence[Mapping[str, Any]],
+    ) -> None:
+        super().__init__(url, [CapturedStatement("reference", None)], {}, fresh_identities)
+        self.reference = list(statements)
+
+    def __enter__(self) -> ReferenceReplayer:
+        super().__enter__()
+        return self
+
+    def step(self, *, keep: bool = True) -> float | None:
+        identity = self._next_identity(self._conn is not None)
+        if identity is None or self._conn is None:
+            return None
+        try:
+            elapsed = replay_reference_once(self._conn, self.reference, identity)
         except (FloorMismatch, psycopg.Error) as exc:
             self._conn.rollback()
             self.error = str(exc)

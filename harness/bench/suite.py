@@ -27,7 +27,7 @@ import psycopg
 
 from harness.bench.capture import CapturedStatement
 from harness.bench.explain import PlanCheck, explain_all, seq_scan_findings
-from harness.bench.floor import AsyncFloorReplayer, FloorReplayer
+from harness.bench.floor import AsyncFloorReplayer, FloorReplayer, ReferenceReplayer
 from harness.bench.history import grow_history, move_sequences_past
 from harness.bench.measure import (
     ActiveTiming,
@@ -44,7 +44,7 @@ from harness.bench.measure import (
 )
 from harness.bench.stats import exceeds_for_sure
 from harness.bench.targets import Target, asgi_targets, http_target
-from harness.bench.workload import Prepared, Workload
+from harness.bench.workload import Prepared, ReferenceStatement, Workload, reference_floor
 from harness.config import HarnessConfig
 from harness.fakes import FaultSwitch
 from harness.logs import get_logger
@@ -93,6 +93,8 @@ class BenchOptions:
     floor_samples: int = 200
     # also replay the floor on an async connection on the app's loop (a diagnostic figure)
     async_floor: bool = True
+    # also replay the workload's fixed reference statements (when it has them)
+    reference_floor: bool = True
     pause_s: float = 0.02
     http_samples: int = 100
     concurrency: tuple[int, ...] = (1, 10, 50, 100, 200)
@@ -113,6 +115,8 @@ class SizeResult:
     floor: Series | None = None
     # the same SQL on an async psycopg connection, on the app's event loop
     floor_async: Series | None = None
+    # the workload's fixed reference statements on a raw sync connection
+    floor_ref: Series | None = None
     plans: list[PlanCheck] = field(default_factory=list)
     plans_forced: bool = False
     statements: list[CapturedStatement] = field(default_factory=list)
@@ -281,6 +285,12 @@ async def _size(
         if async_floor
         else []
     )
+    reference_sql = reference_floor(workload) if options.reference_floor and for_floor else []
+    for_ref_floor = (
+        await _prepare(target, workload, floor_warmup + options.floor_samples)
+        if reference_sql
+        else []
+    )
     for_reference = await _prepare(reference, workload, options.samples) if reference else []
     warm, captured_with, measured = (
         prepared[: options.warmup],
@@ -304,7 +314,15 @@ async def _size(
                 for_async_floor,
                 floor_warmup,
             )
-        after_each: list[AfterEach] = [r.step for r in (replayer, async_replayer) if r]
+        ref_replayer = (
+            await _start_reference_floor(stack, target, workload, reference_sql, for_ref_floor,
+                                         floor_warmup)
+            if for_ref_floor and replayer is not None
+            else None
+        )  # fmt: skip
+        after_each: list[AfterEach] = [
+            r.step for r in (replayer, async_replayer, ref_replayer) if r
+        ]
         for settling in (target, reference):
             if settling is not None:
                 await _settle(settling, workload, run)
@@ -343,6 +361,12 @@ async def _size(
         )
         if async_replayer.error:
             run.findings.append(_floor_unavailable(async_replayer.error))
+    if ref_replayer is not None:
+        size.floor_ref = Series(
+            f"floor_ref@{rows}", "floor_ref", rows, [Sample(ms) for ms in ref_replayer.timings]
+        )
+        if ref_replayer.error:
+            run.findings.append(_floor_unavailable(ref_replayer.error))
     if first.error:
         size.series.samples.insert(0, first)  # a failure of the captured one counts too
     forced = rows < options.natural_plans_from
@@ -403,6 +427,29 @@ async def _start_floors(
     for _ in range(warmup):
         await async_replayer.step(keep=False)
     return replayer, async_replayer
+
+
+async def _start_reference_floor(
+    stack: contextlib.AsyncExitStack,
+    target: Target,
+    workload: Workload,
+    statements: Sequence[ReferenceStatement],
+    fresh: list[Prepared],
+    warmup: int,
+) -> ReferenceReplayer:
+    """The reference floor's replayer, connected (closed with ``stack``) and warmed up."""
+    url = target.database_url
+
+    def identities() -> list[dict[str, Any]]:
+        with psycopg.connect(url) as conn:
+            return [workload.identity(conn, p) for p in fresh]
+
+    replayer = stack.enter_context(
+        ReferenceReplayer(url, statements, await asyncio.to_thread(identities))
+    )
+    for _ in range(warmup):
+        replayer.step(keep=False)
+    return replayer
 
 
 def _identities(

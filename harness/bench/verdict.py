@@ -2,7 +2,9 @@
 
 Headline metrics (a contract, used by baselines and reports): ``verify_p50_ms``,
 ``verify_p95_ms``, ``verify_p99_ms`` (in process, smallest history), ``floor_p50_ms``,
-``floor_p95_ms``, ``floor_ratio_p50``/``floor_ratio_p95`` (verify over floor) and
+``floor_p95_ms``, ``floor_ratio_p50``/``floor_ratio_p95`` (verify over floor),
+``floor_ref_p50_ms``/``floor_ref_p95_ms`` and ``floor_ref_ratio_p50``/``floor_ref_ratio_p95``
+(verify over the workload's fixed reference statements, when it has them) and
 ``scaling_ratio``: verify p50 at the largest history over p50 at the smallest, the latter
 measured side by side with it (``reference_p50_ms``, requests taking turns).
 """
@@ -60,6 +62,18 @@ def metrics(run: BenchRun) -> dict[str, Any]:
         if base.floor_async is not None and base.floor_async.samples and base.series.samples:
             v, a = base.series.summary(), base.floor_async.summary()
             out["floor_async_ratio_p50"] = ratio(v.p50_ms, a.p50_ms)
+        out.update(_figures("floor_ref", base.floor_ref))
+        if base.floor_ref is not None and base.floor_ref.samples and base.series.samples:
+            v, r = base.series.summary(), base.floor_ref.summary()
+            out["floor_ref_ratio_p50"] = ratio(v.p50_ms, r.p50_ms)
+            out["floor_ref_ratio_p95"] = ratio(v.p95_ms, r.p95_ms)
+    largest_ref = largest.floor_ref if largest is not None and largest is not base else None
+    if largest is not None and largest_ref is not None and largest_ref.samples:
+        out["largest_floor_ref_p50_ms"] = round(largest_ref.summary().p50_ms, 3)
+        if largest.series.samples:
+            out["largest_floor_ref_ratio_p50"] = ratio(
+                largest.series.summary().p50_ms, largest_ref.summary().p50_ms
+            )
     if base is not None and largest is not None and largest is not base and largest.series.samples:
         out["rows_largest"] = largest.rows
         out["largest_p50_ms"] = round(largest.series.summary().p50_ms, 3)
@@ -108,6 +122,18 @@ def goals(run: BenchRun, figures: dict[str, Any]) -> list[Goal]:
                        scaling.actual, scaling.met)  # fmt: skip
     return [
         at_most("near the floor", "floor_ratio_p50", 3.0, "verify p50 ≤ 3 x raw-SQL floor p50"),
+        at_most(
+            "near the reference floor",
+            "floor_ref_ratio_p50",
+            3.0,
+            "verify p50 ≤ 3 x the fixed reference statements' p50",
+        ),
+        at_most(
+            "near the async floor",
+            "floor_async_ratio_p50",
+            3.0,
+            "verify p50 ≤ 3 x the same statements on an async connection",
+        ),
         at_most("tail latency", "verify_p99_ms", 25.0, "verify p99 ≤ 25 ms"),
         scaling,
         Goal(
@@ -201,6 +227,7 @@ def describe(run: BenchRun) -> dict[str, Any]:
                 "verify": s.series.to_dict(),
                 "floor": s.floor.to_dict() if s.floor else None,
                 "floor_async": s.floor_async.to_dict() if s.floor_async else None,
+                "floor_ref": s.floor_ref.to_dict() if s.floor_ref else None,
                 "reference": s.reference.to_dict() if s.reference else None,
                 "plans_forced": s.plans_forced,
                 "plans": [p.to_dict() for p in s.plans],

@@ -27,6 +27,15 @@ DEFAULT_WORKLOAD = "benchmarks.workload:workload"
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceStatement:
+    """One statement of the reference floor: fixed SQL (psycopg ``%(name)s`` placeholders
+    named after the workload's identity keys) and the rows it must touch."""
+
+    sql: str
+    rowcount: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """One verification ready to send; all its setup (order, checkout) is already done."""
 
@@ -100,6 +109,16 @@ class Workload(Protocol):
         """The values a verification's SQL is keyed by (row ids, external ids), read from the
         database, so the floor can replay one verification's SQL for another."""
         ...
+
+
+def reference_floor(workload: Workload) -> Sequence[ReferenceStatement]:
+    """The workload's fixed yardstick (optional ``reference_floor`` attribute): statements
+    that do a verification's work as written once, not as the app issues them today, so
+    fewer or cheaper round trips in the app show in its ratio to this floor."""
+    found = getattr(workload, "reference_floor", ())
+    if not all(isinstance(s, ReferenceStatement) for s in found):
+        raise ConfigError("the bench workload's reference_floor must list ReferenceStatement")
+    return list(found)
 
 
 def load_workload(config: HarnessConfig) -> Workload:

@@ -56,6 +56,14 @@ def mutants(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="mutants run at once")] = 2,
     show_diff: Annotated[bool, typer.Option("--diff", help="print each mutant's diff")] = False,
+    all_gates: Annotated[
+        bool,
+        typer.Option(
+            "--all-gates",
+            help="run every gate of each mutant (the complete kill matrix), not only until "
+            "the first kill",
+        ),
+    ] = False,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.text,
     config: ConfigOption = None,
@@ -81,6 +89,7 @@ def mutants(
             available=available,
             jobs=jobs,
             progress=progress,
+            all_gates=all_gates,
         )
     result = mutants_result(outcomes, time.perf_counter() - started, available)
     if fmt is OutputFormat.json:
@@ -107,7 +116,8 @@ def render(result: GateResult, outcomes: list[MutantOutcome], show_diff: bool) -
     wide.print(table)
     out.print(
         "[dim]KILLED: the gate failed on the mutated copy · survived: it held · "
-        "·: not run for this mutant · n/a: gate not available[/]"
+        "·: not run for this mutant (or after its first kill; --all-gates runs them) · "
+        "n/a: gate not available[/]"
     )
     for outcome in outcomes:
         out.print(f"[bold]{escape(outcome.mutant.id)}[/] — {escape(outcome.mutant.title)}")

@@ -17,7 +17,8 @@ at most a few times.
 
 Credential lifecycle. For JWT-style HMAC bearer tokens (the project names the secret in its
 fuzz setup), tokens signed with the right secret but expired, not yet valid, without a required
-claim, with ``alg: none``, with another algorithm or naming a subject that is nobody must be
+claim, with ``alg: none``, with another algorithm or naming a subject that is nobody (another
+string, or a number longer than any id column holds) must be
 refused on every protected operation: a 2xx is ``credential_accepted``, naming the token case
 and the operation. A 5xx to any replay or forged token is ``not_a_server_error``: a crash is
 no refusal.
@@ -132,10 +133,13 @@ def forged_tokens(token: str, bearer: BearerSecret) -> dict[str, str]:
         "alg_none": sign({"alg": "none", "typ": "JWT"}, claims, bearer.secret),
         "algorithm_switched": sign({**header, "alg": other_alg}, claims, bearer.secret),
     }
-    if "sub" in bearer.required_claims and isinstance(claims.get("sub"), str):
+    subject = claims.get("sub")
+    if "sub" in bearer.required_claims and isinstance(subject, str):
         cases["unknown_subject"] = sign(
-            header, {**claims, "sub": f"nobody-{claims['sub']}"}, bearer.secret
+            header, {**claims, "sub": f"nobody-{subject}"}, bearer.secret
         )
+        if subject.isdigit():  # a numeric id beyond any id column's range (bigint: 19 digits)
+            cases["oversized_subject"] = sign(header, {**claims, "sub": "9" * 40}, bearer.secret)
     for claim in bearer.required_claims:
         if claim in claims:
             cases[f"missing_{claim}"] = sign(

@@ -30,6 +30,7 @@ def gate_options(ctx: RunContext) -> FuzzOptions:
         max_examples=_env_int("HARNESS_FUZZ_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES),
         seed=_env_int("HARNESS_FUZZ_SEED", 0),
         report_dir=ctx.reports / GATE / "failures",
+        shard=ctx.shard,
     )
 
 

@@ -61,6 +61,13 @@ class FuzzOptions:
     stateful: bool = True
     max_response_time_s: float = 10.0
     report_dir: Path | None = None
+    # (k, n): shard k of n fuzzes every n-th operation (stateless) from the k-th; the stateful
+    # walk along links needs every operation and runs on shard 1
+    shard: tuple[int, int] = (1, 1)
+
+    def my_share(self, operations: list[Any]) -> list[Any]:
+        k, n = self.shard
+        return [op for i, op in enumerate(operations) if i % n == k - 1]
 
     @property
     def stateful_scenarios(self) -> int:
@@ -114,12 +121,12 @@ def run_fuzz(config: HarnessConfig, database_url: str, options: FuzzOptions) -> 
             if options.stateless:
                 incomplete |= run_stateless(
                     session,
-                    operations,
+                    options.my_share(operations),
                     setup.identities,
                     max_examples=options.max_examples,
                     seed=options.seed,
                 )
-            if options.stateful:
+            if options.stateful and options.shard[0] == 1:
                 incomplete |= run_stateful(
                     session,
                     schema,
@@ -206,7 +213,7 @@ def _result(
         "examples": examples,
         "examples_stateless": session.examples[STATELESS],
         "examples_stateful": session.examples[STATEFUL],
-        "operations": len(operations),
+        "operations": len(options.my_share(operations)),  # shards' shares add up to all
         "operations_exercised": len(session.operations),
         "scenarios": session.scenarios,
         "links_followed": sum(session.links_followed.values()),
@@ -222,6 +229,8 @@ def _result(
         "max_examples": options.max_examples,
         "seed": options.seed,
     }
+    if options.shard[1] > 1:
+        result.metrics["shard"] = "{}/{}".format(*options.shard)
     result.details = {
         "operations": dict(sorted(session.operations.items())),
         "statuses": {str(k): v for k, v in sorted(session.statuses.items())},

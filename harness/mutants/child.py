@@ -31,7 +31,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         ctx = RunContext(config, workspace)
         if spec.get("scenarios"):
             ctx.memo[SELECTION_MEMO_KEY] = list(spec["scenarios"])
-        return run_gates(ctx, list(spec["gates"])).to_dict()
+        stop = bool(spec.get("stop_at_first_kill", False))
+        return run_gates(ctx, list(spec["gates"]), stop_at_first_failure=stop).to_dict()
 
 
 def main(argv: list[str] | None = None) -> int:

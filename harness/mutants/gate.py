@@ -32,5 +32,6 @@ def mutants_gate(ctx: RunContext) -> GateResult:
         ctx.workspace.server.admin_url,
         available=available,
         jobs=jobs_from_env(),
+        all_gates=False,  # one kill is the verdict; `harness mutants --all-gates` has the matrix
     )
     return mutants_result(outcomes, time.perf_counter() - started, available)

@@ -12,16 +12,19 @@ this harness does not have).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import Queue
 from typing import Any, Literal
 
 from harness.config import HarnessConfig
-from harness.mutants.apply import MutantBroken, MutantStale, mutated_copy
+from harness.mutants import forkserver
+from harness.mutants.apply import MutantBroken, MutantStale, MutatedCopy, mutated_copy
 from harness.mutants.model import Mutant
 from harness.results import Finding, GateResult
 
@@ -90,40 +93,70 @@ def _parse_result(stdout: str) -> dict[str, Any] | None:
     return result if isinstance(result, dict) and "gates" in result else None
 
 
+def _in_copy(
+    copy: MutatedCopy, spec: dict[str, Any], server: forkserver.ForkServer | None
+) -> forkserver.Completed:
+    """The child's run in the mutated copy: forked from a warmed server when there is one,
+    else in a new interpreter."""
+    if server is not None:
+        try:
+            return server.run(copy.root, copy.env, spec, CHILD_TIMEOUT_S)
+        except OSError:
+            pass  # the server is gone: a plain interpreter still gives the answer
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "harness.mutants.child", json.dumps(spec)],
+            cwd=copy.root,
+            env=copy.env,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return forkserver.Completed(-9, "", "", timed_out=True)
+    return forkserver.Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
 def run_mutant(
-    config: HarnessConfig, mutant: Mutant, server_url: str, available: Sequence[str]
+    config: HarnessConfig,
+    mutant: Mutant,
+    server_url: str,
+    available: Sequence[str],
+    *,
+    all_gates: bool = True,
+    server: forkserver.ForkServer | None = None,
 ) -> MutantOutcome:
+    """One mutant in its mutated copy. Without ``all_gates`` its gates stop at the first kill
+    (the cells after it stay ``not run``)."""
     started = time.perf_counter()
     gates = [g for g in mutant.gates if g in available]
     outcome = MutantOutcome(mutant, "error")
     outcome.cells = {g: ("not run" if g in gates else "unavailable") for g in mutant.gates}
-    spec = {"gates": gates, "db": server_url, "scenarios": list(mutant.scenarios)}
+    spec = {
+        "gates": gates,
+        "db": server_url,
+        "scenarios": list(mutant.scenarios),
+        "stop_at_first_kill": not all_gates,
+    }
     try:
         with mutated_copy(config, mutant) as copy:
             outcome.diff = copy.diff
             if not gates:
                 outcome.message = "none of its gates is available in this harness"
                 return outcome
-            proc = subprocess.run(
-                [sys.executable, "-m", "harness.mutants.child", json.dumps(spec)],
-                cwd=copy.root,
-                env=copy.env,
-                capture_output=True,
-                text=True,
-                timeout=CHILD_TIMEOUT_S,
-                check=False,
-            )
+            proc = _in_copy(copy, spec, server)
     except MutantStale as exc:
         outcome.status, outcome.message = "stale", str(exc)
         return outcome
     except MutantBroken as exc:
         outcome.status, outcome.message = "broken", str(exc)
         return outcome
-    except subprocess.TimeoutExpired:
-        outcome.message = f"its gates did not finish within {CHILD_TIMEOUT_S:.0f} s"
-        return outcome
     finally:
         outcome.duration_s = time.perf_counter() - started
+    if proc.timed_out:
+        outcome.message = f"its gates did not finish within {CHILD_TIMEOUT_S:.0f} s"
+        return outcome
     result = _parse_result(proc.stdout) if proc.returncode in (0, 1) else None
     if result is None:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
@@ -147,16 +180,46 @@ def run_mutants(
     available: Sequence[str],
     jobs: int = 2,
     progress: Progress | None = None,
+    all_gates: bool = True,
+    warm: bool | None = None,
 ) -> list[MutantOutcome]:
-    """Every mutant, ``jobs`` at a time; outcomes in the mutants' order."""
+    """Every mutant, ``jobs`` at a time; outcomes in the mutants' order. ``warm`` (default:
+    where ``os.fork`` exists, unless ``HARNESS_MUTANT_FORK=0``) forks each mutant's child from
+    a warmed interpreter per job instead of starting a new one."""
+    jobs = max(jobs, 1)
+    if warm is None:
+        warm = forkserver.available() and os.environ.get("HARNESS_MUTANT_FORK", "1") != "0"
+    if not warm or not mutants:
+        return _each(config, mutants, server_url, available, jobs, progress, all_gates, None)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with forkserver.fork_servers(config.root.resolve(), env, min(jobs, len(mutants))) as pool:
+        return _each(config, mutants, server_url, available, jobs, progress, all_gates, pool)
 
+
+def _each(
+    config: HarnessConfig,
+    mutants: Sequence[Mutant],
+    server_url: str,
+    available: Sequence[str],
+    jobs: int,
+    progress: Progress | None,
+    all_gates: bool,
+    servers: Queue[forkserver.ForkServer] | None,
+) -> list[MutantOutcome]:
     def one(mutant: Mutant) -> MutantOutcome:
-        outcome = run_mutant(config, mutant, server_url, available)
+        server = servers.get() if servers is not None else None
+        try:
+            outcome = run_mutant(
+                config, mutant, server_url, available, all_gates=all_gates, server=server
+            )
+        finally:
+            if servers is not None and server is not None:
+                servers.put(server)
         if progress is not None:
             progress(outcome)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, mutants))
 
 

@@ -31,6 +31,7 @@ SERIES_COLOURS = {
     "http": "#2b8cbe",
     "floor": "#31a354",
     "floor_async": "#756bb1",
+    "floor_ref": "#e6550d",
 }
 Details = Mapping[str, Any]
 
@@ -96,6 +97,7 @@ def _series(details: Details) -> list[dict[str, Any]]:
     if sizes:
         picked.append(sizes[0].get("floor") or {})
         picked.append(sizes[0].get("floor_async") or {})
+        picked.append(sizes[0].get("floor_ref") or {})
     return [s for s in picked if s.get("latencies_ms")]
 
 
@@ -105,6 +107,7 @@ def _label(series: Mapping[str, Any]) -> str:
         "http": "over HTTP",
         "floor": "raw SQL floor",
         "floor_async": "raw SQL floor, async",
+        "floor_ref": "reference floor (fixed SQL)",
     }
     return f"{kind.get(series.get('kind', ''), series.get('name', '?'))} ({series['rows']:,} rows)"
 
@@ -205,6 +208,12 @@ def scaling_curve(details: Details) -> tuple[Figure, str] | None:
     floors = [(s["rows"], s["floor"]["summary"]["p50_ms"]) for s in sizes if s.get("floor")]
     if floors:
         ax.plot(*zip(*floors, strict=True), "^-", label="floor p50", color=SERIES_COLOURS["floor"])
+    refs = [(s["rows"], s["floor_ref"]["summary"]["p50_ms"]) for s in sizes if s.get("floor_ref")]
+    if refs:
+        ax.plot(
+            *zip(*refs, strict=True), "v--", label="reference floor p50",
+            color=SERIES_COLOURS["floor_ref"],
+        )  # fmt: skip
     ax.set_xscale("log")
     ax.set_ylim(bottom=0)
     ax.set_xlabel("orders of history (log scale)")
@@ -215,7 +224,7 @@ def scaling_curve(details: Details) -> tuple[Figure, str] | None:
     caption = (
         f"verify p50 {last:.2f} ms at {rows[-1]:,} orders, {first:.2f} ms at {rows[0]:,} "
         f"{'measured alongside' if alongside else ''} (ratio {last / first:.2f}); "
-        "the floor is the same SQL on a raw connection"
+        "the floor is the same SQL on a raw connection, the reference floor fixed SQL"
         if first
         else ""
     )

@@ -23,8 +23,10 @@ HEADLINE = (
 TINY = ["--samples", "5", "--concurrency", "3", "--provider-latency", "0.05"]
 
 
-def baseline_with_ratio(path: Path, ratio: float) -> Path:
+def baseline_with_ratio(path: Path, ratio: float, *, reference: float | None = None) -> Path:
     metrics = {"floor_ratio_p50": ratio, "floor_ratio_p95": ratio, "verify_p50_ms": 1.0}
+    if reference is not None:
+        metrics |= {"floor_ref_ratio_p50": reference, "floor_ref_ratio_p95": reference}
     save_baseline(path, make_baseline(metrics, machine={"cpus": 1}, settings={}))
     return path
 
@@ -40,7 +42,8 @@ def bench(pg_server: PgServer, migrated_template: str, *args: str) -> tuple[int,
 def test_regression_against_a_baseline_fails(
     tmp_path: Path, pg_server: PgServer, migrated_template: str
 ) -> None:
-    fast = baseline_with_ratio(tmp_path / "fast.json", 0.001)  # nothing real is that close
+    # nothing real is that close to either floor
+    fast = baseline_with_ratio(tmp_path / "fast.json", 0.001, reference=0.001)
     code, doc = bench(
         pg_server, migrated_template, "--rows", "2000", "--compare", str(fast),
         "--fail-over", "10", "--report-dir", str(tmp_path / "out"),
@@ -48,6 +51,10 @@ def test_regression_against_a_baseline_fails(
     gate = doc["gates"][0]
     assert code == 1 and doc["ok"] is False
     assert {f["kind"] for f in gate["findings"]} == {"latency_regression"}
+    # judged against both floors: the same statements' and the fixed reference statements'
+    regressed = {f["object"] for f in gate["findings"]}
+    assert regressed == {"verify p50", "verify p95", "verify ref p50", "verify ref p95"}
+    assert gate["details"]["bench"]["comparison"]["ref_p50_ratio_baseline"] == 0.001
     metrics = gate["metrics"]
     for key in HEADLINE:
         assert isinstance(metrics[key], int | float), key
@@ -55,6 +62,13 @@ def test_regression_against_a_baseline_fails(
     # the async floor replays the same statements too: slower than the app it is not
     assert metrics["floor_async_n"] > 0
     assert metrics["floor_async_p50_ms"] < metrics["verify_p50_ms"]
+    # the reference floor: the six fixed statements and a commit, each for a fresh order
+    assert metrics["floor_ref_n"] > 0
+    assert 0 < metrics["floor_ref_p50_ms"] < metrics["verify_p50_ms"]
+    assert metrics["floor_ref_ratio_p50"] == pytest.approx(
+        metrics["verify_p50_ms"] / metrics["floor_ref_p50_ms"], rel=1e-2
+    )
+    assert metrics["largest_floor_ref_p50_ms"] > 0
     details = gate["details"]["bench"]
     assert [s["rows"] for s in details["sizes"]] == [1000, 2000]
     assert details["machine"]["cpus"] and details["comparison"]["fail_over_pct"] == 10

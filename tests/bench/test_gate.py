@@ -36,6 +36,7 @@ def test_reference_app_passes(harness_config: HarnessConfig, workspace: Workspac
     assert result.metrics["verify_n"] == 50
     assert result.metrics["floor_n"] > 0 and result.metrics["floor_ratio_p50"] > 0
     assert "floor_async_n" not in result.metrics  # the quick gate skips the async floor
+    assert "floor_ref_n" not in result.metrics  # and the reference floor
     assert result.metrics["seq_scans"] == 0 and result.metrics["statements_explained"] >= 5
     assert details["sizes"][0]["plans_forced"] is True
     # the captured verify path touches the three guarded tables and writes payment + server

@@ -41,6 +41,7 @@ def synthetic_run() -> BenchRun:
         size = SizeResult(rows, 0.5, series(f"verify@{rows}", "asgi", rows, centre))
         size.floor = series(f"floor@{rows}", "floor", rows, 2.0)
         size.floor_async = series(f"floor_async@{rows}", "floor_async", rows, 2.5)
+        size.floor_ref = series(f"floor_ref@{rows}", "floor_ref", rows, 2.2)
         size.plans = [PlanCheck("SELECT … FROM orders WHERE gateway_order_id = …", [], ["uq"])]
         if rows > 1_000:
             size.reference = series(f"reference@{rows}", "asgi", 1_000, 8.2)
@@ -66,6 +67,13 @@ def test_metrics_and_goals(bench_gate: GateResult) -> None:
         m["verify_p50_ms"] / m["floor_async_p50_ms"], rel=1e-3
     )
     assert m["floor_async_p50_ms"] > m["floor_p50_ms"]
+    assert m["floor_ref_ratio_p50"] == pytest.approx(
+        m["verify_p50_ms"] / m["floor_ref_p50_ms"], rel=1e-3
+    )
+    assert m["largest_floor_ref_ratio_p50"] > 0
+    goals = {g["name"]: g for g in bench_gate.details["bench"]["goals"]}
+    assert goals["near the reference floor"]["actual"] == m["floor_ref_ratio_p50"]
+    assert goals["near the async floor"]["met"] is (m["floor_async_ratio_p50"] <= 3.0)
     # the largest history against the smallest measured alongside it, not the earlier series
     assert m["scaling_ratio"] == pytest.approx(
         m["largest_p50_ms"] / m["reference_p50_ms"], rel=1e-3

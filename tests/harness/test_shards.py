@@ -39,6 +39,16 @@ def test_shard_specs() -> None:
             parse_shard(bad)
 
 
+def test_fuzz_shards_split_the_operations_and_keep_the_walk_on_shard_one() -> None:
+    from harness.fuzz import FuzzOptions
+
+    operations = [f"op{i}" for i in range(7)]
+    shares = [FuzzOptions(shard=(k, 3)).my_share(operations) for k in (1, 2, 3)]
+    assert shares[1] == ["op1", "op4"]
+    assert sorted(op for share in shares for op in share) == sorted(operations)
+    assert FuzzOptions().my_share(operations) == operations
+
+
 def test_merged_shards_keep_every_unit_and_the_red_verdict() -> None:
     def shard(ids: list[str], failed: bool) -> RunResult:
         findings = [Finding(severity="error", kind="scenario_step_failed", message="x")]

@@ -36,7 +36,7 @@ def harness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_every_mutant_is_killed(pg_server: PgServer) -> None:
     before = tree_hash(ROOT / "app")
-    proc = harness("mutants", "--format", "json", "--db", pg_server.admin_url)
+    proc = harness("mutants", "--all-gates", "--format", "json", "--db", pg_server.admin_url)
     assert tree_hash(ROOT / "app") == before  # the working tree is never touched
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(proc.stdout)
@@ -57,6 +57,27 @@ def test_every_mutant_is_killed(pg_server: PgServer) -> None:
     # every gate expected to catch a mutant did (the fuzz gate's own tests cover its luck)
     missed = {k: m["missed"] for k, m in by_id.items() if set(m["missed"]) - {"fuzz"}}
     assert missed == {}, missed
+
+
+@pytest.mark.mutant
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["warmed-fork", "new-interpreter"])
+def test_by_default_a_mutant_stops_at_its_first_kill(
+    pg_server: PgServer, fork: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the warmed fork server and a new interpreter per mutant give the same verdict
+    monkeypatch.setenv("HARNESS_MUTANT_FORK", fork)
+    proc = harness(
+        "mutants", "--only", "wrong-plan-model", "--format", "json", "--db", pg_server.admin_url
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    cells = result["details"]["matrix"]["wrong-plan-model"]
+    # schema runs first and kills it (its model names a table that does not exist): the
+    # gates after it are not run, and none is reported missed
+    assert cells["schema"] == "killed", cells
+    assert {c for g, c in cells.items() if g != "schema"} == {"not run"}, cells
+    assert result["details"]["mutants"][0]["missed"] == []
+    assert "plans" in " ".join(result["details"]["mutants"][0]["evidence"]["schema"])
 
 
 @pytest.mark.mutant
