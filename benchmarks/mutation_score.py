@@ -12,7 +12,8 @@ behaviour can tell them apart) are listed by hand, with the reason, in
 Usage::
 
     .venv/bin/python benchmarks/mutation_score.py [--sample 80] [--seed 7] [--jobs 2]
-        [--gates schema,migrations,smoke,silent,invariants,scenarios,fuzz,bench] [--modules app/services,app/repositories]
+        [--gates schema,migrations,smoke,silent,invariants,scenarios,fuzz,bench]
+        [--modules app/services,app/repositories]
         [--json reports/out/mutation-score.json]
 
 Prints the score per module and every survivor (module, operator, line, the changed line).
