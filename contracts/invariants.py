@@ -252,6 +252,28 @@ ACTIVE_SERVER_HAS_INSTANCE = Invariant(
     """,
 )
 
+SERVER_TERM_AHEAD = Invariant(
+    id="server_term_ahead",
+    severity="error",
+    title="a server's paid term ends after it began",
+    table="servers",
+    explanation=(
+        "expires_at is when the months the customer paid for run out: the server's creation "
+        "plus the billing cycle. A live server whose term ends at or before its creation was "
+        "sold already expired (a sign error in the term, or months not applied); the "
+        "expiry job would take it away the day it was bought."
+    ),
+    sql="""
+        SELECT s.server_name, s.id AS server_id, s.user_id, o.order_number,
+               o.billing_cycle_months, s.created_at, s.expires_at
+        FROM servers s
+        JOIN orders o ON o.id = s.order_id
+        WHERE s.server_status <> 'terminated'
+          AND s.expires_at IS NOT NULL AND s.expires_at <= s.created_at
+        ORDER BY s.id
+    """,
+)
+
 NO_SERVER_STUCK_PROVISIONING = Invariant(
     id="no_server_stuck_provisioning",
     severity="error",
@@ -308,6 +330,7 @@ INVARIANTS: list[Invariant] = [
     COMPLETED_IMPLIES_PAID,
     ORDER_STATUS_FOLLOWS_SERVER,
     ACTIVE_SERVER_HAS_INSTANCE,
+    SERVER_TERM_AHEAD,
     NO_SERVER_STUCK_PROVISIONING,
     NO_FAILED_SERVER,
 ]

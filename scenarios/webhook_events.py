@@ -9,7 +9,9 @@ never came back. Razorpay sends ``payment.authorized`` before ``payment.captured
 handled once (keyed by its body), and an id at the documented limit (128 characters) is a
 usable id. A second capture for an order already paid gives the customer the same server and
 records nothing twice. A payment captured in another currency than the order's is refused
-however the currency codes sort, and so is one the gateway files under another order.
+however the currency codes sort, and so are one only authorized and one the gateway files
+under another order. A signed ``payment.captured`` without a payment is a bad request, not a
+crash.
 """
 
 from __future__ import annotations
@@ -85,6 +87,17 @@ async def other_events_change_nothing(ctx: ScenarioContext) -> None:
         )
 
 
+async def capture_without_a_payment_refused(ctx: ScenarioContext) -> None:
+    body = b'{"entity":"event","event":"payment.captured","payload":{}}'
+    headers = {
+        "Content-Type": "application/json",
+        "X-Razorpay-Signature": hmac_sha256_hex(gateway(ctx).webhook_secret, body),
+        "X-Razorpay-Event-Id": "evt_NoPaymentEntity01",
+    }
+    response = await ctx.http.post(WEBHOOK, content=body, headers=headers)
+    expect_refused(response, 400, "webhook_payload_invalid")
+
+
 async def capture_without_event_id(ctx: ScenarioContext) -> None:
     ack = await _deliver(ctx, "payment.captured", event_id=None)
     expect(ack.get("status") == "processed", f"a capture without an event id answered {ack}")
@@ -137,6 +150,9 @@ async def pays_in_another_currency(ctx: ScenarioContext) -> None:
         state.payments[paid.id] = replace(paid, currency=currency)
         fields = state.checkout_response(paid)
         expect_refused(await verify(ctx, "customer", fields), 409, "amount_mismatch")
+    # …a payment only authorized, not captured…
+    state.payments[paid.id] = replace(paid, status="authorized")
+    expect_refused(await verify(ctx, "customer", fields), 409, "payment_not_captured")
     # …and a payment the gateway files under another order, however well signed the fields
     fields = state.checkout_response(paid)
     state.payments[paid.id] = replace(paid, order_id="order_SomebodyElse01")
@@ -161,11 +177,14 @@ SCENARIO = Scenario(
         Step(
             "authorized, order.paid and failed events change nothing", other_events_change_nothing
         ),
+        Step(
+            "a signed capture event without a payment is refused", capture_without_a_payment_refused
+        ),
         Step("the capture arrives without an event id, twice", capture_without_event_id),
         Step("a re-delivery with a 128-character event id", longest_event_id_is_usable),
         Step("a second capture of the paid order is verified", second_capture_verified),
         Step(
-            "a payment in USD, then AED, then filed under another order",
+            "a payment in USD, then AED, then only authorized, then filed under another order",
             pays_in_another_currency,
         ),
     ],

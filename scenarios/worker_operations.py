@@ -16,12 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from fixtures.factories import ModelFactory
 from fixtures.provider import provider_state
 from harness.fakes import FaultSwitch
 from harness.flow import expect
-from harness.scenarios import ExpectRows, Scenario, ScenarioContext, Step, Then
+from harness.scenarios import ExpectRows, Given, Scenario, ScenarioContext, SeedContext, Step, Then
 from harness.scenarios.model import StepFn
-from scenarios._support import EMPTY_SHOP, a_customer_pays, run_worker, verifies
+from scenarios._support import (
+    EMPTY_SHOP,
+    a_customer_pays,
+    add_ops_user,
+    records,
+    run_worker,
+    verifies,
+)
 
 BASE_S = 60.0
 SETTINGS = {
@@ -141,6 +149,21 @@ async def last_attempt_gives_up(ctx: ScenarioContext) -> None:
     expect(server["due_in_s"] is None, "a failed server is still scheduled for another try")
 
 
+async def tried_more_than_the_new_limit(ctx: SeedContext) -> None:
+    """A paid order whose server was tried 5 times under an older, higher limit."""
+    factory = ModelFactory(seed=31)
+    async with records(ctx) as session:
+        await add_ops_user(session, factory)
+        user = factory.user()
+        session.add(user)
+        await session.flush()
+        order = factory.order(user, paid=True)
+        session.add(order)
+        await session.flush()
+        session.add(factory.payment(order))
+        session.add(factory.server(order, provision_attempts=5, last_error="provider answered 503"))
+
+
 SCENARIOS = [
     Scenario(
         id="provider-boots-slowly",
@@ -214,5 +237,25 @@ SCENARIOS = [
                 ),
             ]
         ),
+    ),
+    Scenario(
+        id="provider-limit-lowered",
+        date="2025-01-15",
+        title="A server already tried more often than a lowered limit fails on its next error",
+        severity="medium",
+        report="seeds/000_de0e13b463dd8ee8.txt",
+        description=__doc__ or "",
+        given=Given(
+            summary="a paid order whose server has 5 failed attempts; the limit is now 3",
+            database=tried_more_than_the_new_limit,
+        ),
+        settings=SETTINGS,
+        when=[
+            Step(
+                "the worker's next try fails (503): past the limit, it gives up",
+                last_attempt_gives_up,
+                faults={"provider": PROVIDER_503},
+            ),
+        ],
     ),
 ]

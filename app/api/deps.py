@@ -138,6 +138,22 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+async def get_current_user_id(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> int:
+    """The caller's user id from its token alone, for hot paths whose own query is scoped to
+    the user (the row it reads exists only for an existing user: a foreign key)."""
+    if credentials is None:
+        raise NotAuthenticated()
+    with _timing(request).measure("auth"):
+        return auth_service.user_id_from_token(credentials.credentials, settings)
+
+
+CurrentUserId = Annotated[int, Depends(get_current_user_id)]
+
+
 async def get_admin_user(user: CurrentUser) -> User:
     if not user.is_admin:
         raise AdminRequired()

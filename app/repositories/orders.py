@@ -1,22 +1,49 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert
 
-from app.models import Order, Server
+from app.models import Order, Payment, Server
 from app.repositories.base import Repository
 
 # The payment path's statements are built once: building a statement and computing its cache
 # key on every call costs more than the round trip it makes. Parameters are bound by name.
 _BY_GATEWAY_ORDER_ID = select(Order).where(Order.gateway_order_id == bindparam("gateway_order_id"))
 _BY_GATEWAY_ORDER_ID_FOR_USER = _BY_GATEWAY_ORDER_ID.where(Order.user_id == bindparam("user_id"))
-_MARK_PAID_IF_PAYABLE = (
+# Mark paid and record the payment in one statement: the UPDATE (which takes the order's row
+# lock) feeds the payment's INSERT in a data-modifying CTE. PostgreSQL runs both exactly once,
+# whether or not the outer SELECT reads the insert. No order row (not payable): no payment.
+_PAID = (
     update(Order)
     .where(Order.id == bindparam("order_id"), Order.payment_status.not_in(("paid", "refunded")))
     .values(payment_status="paid", order_status="processing", failure_reason=None)
-    .returning(Order)
-    .execution_options(synchronize_session=False, populate_existing=True)
+    .returning(*cast(Table, Order.__table__).c)
+    .cte("paid")
+)
+_PAYMENTS = cast(Table, Payment.__table__)
+_PAYMENT_COLUMNS = ("gateway_payment_id", "gateway_order_id", "amount_paise", "currency", "status",
+                   "signature")  # fmt: skip
+_RECORDED = (
+    insert(_PAYMENTS)
+    .from_select(
+        ["order_id", *_PAYMENT_COLUMNS],
+        select(
+            _PAID.c.id,
+            # named apart from orders' columns: a bound name equal to a column of the UPDATE's
+            # table would be taken as a value to SET
+            *(bindparam(f"recorded_{c}", type_=_PAYMENTS.c[c].type) for c in _PAYMENT_COLUMNS),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=[Payment.gateway_payment_id])
+    .cte("recorded")
+)
+_MARK_PAID_RECORDING = (
+    select(Order)
+    .from_statement(select(*_PAID.c).add_cte(_RECORDED))
+    .execution_options(populate_existing=True)
 )
 
 
@@ -51,13 +78,35 @@ class OrderRepository(Repository):
         )
         return result.scalar_one_or_none()
 
-    async def mark_paid_if_payable(self, order_id: int) -> Order | None:
+    async def mark_paid_recording(
+        self,
+        order_id: int,
+        *,
+        gateway_payment_id: str,
+        gateway_order_id: str,
+        amount_paise: int,
+        currency: str,
+        status: str,
+        signature: str | None,
+    ) -> Order | None:
         """Mark the order paid (``processing``, no failure reason) if it is payable — neither
-        paid nor refunded — in one statement that also locks the row until the transaction
-        ends. The updated order (the session's copy refreshed), or ``None`` when it is not
-        payable; then the row is *not* locked. A concurrent payer's lock is waited for, and the
+        paid nor refunded — and record the payment (once per gateway payment id), in one
+        statement that also locks the order row until the transaction ends. The updated order
+        (the session's copy refreshed), or ``None`` when it is not payable: then nothing is
+        written and the row is *not* locked. A concurrent payer's lock is waited for, and the
         condition rechecked on the row it committed."""
-        result = await self.session.execute(_MARK_PAID_IF_PAYABLE, {"order_id": order_id})
+        result = await self.session.execute(
+            _MARK_PAID_RECORDING,
+            {
+                "order_id": order_id,
+                "recorded_gateway_payment_id": gateway_payment_id,
+                "recorded_gateway_order_id": gateway_order_id,
+                "recorded_amount_paise": amount_paise,
+                "recorded_currency": currency,
+                "recorded_status": status,
+                "recorded_signature": signature,
+            },
+        )
         return result.scalar_one_or_none()
 
     async def get_by_id_for_update(self, order_id: int) -> Order:

@@ -82,7 +82,9 @@ def issue_token(user: User, settings: Settings) -> str:
     )
 
 
-async def get_user_by_token(session: AsyncSession, token: str, settings: Settings) -> User:
+def user_id_from_token(token: str, settings: Settings) -> int:
+    """The user id a valid token names (signature, expiry and subject checked), without
+    reading the database; ``NotAuthenticated`` otherwise."""
     try:
         claims = jwt.decode(
             token,
@@ -95,7 +97,11 @@ async def get_user_by_token(session: AsyncSession, token: str, settings: Setting
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.isdigit() or len(subject) > 18:
         raise NotAuthenticated("invalid token subject")
-    user = await UserRepository(session).get_by_id(int(subject))
+    return int(subject)
+
+
+async def get_user_by_token(session: AsyncSession, token: str, settings: Settings) -> User:
+    user = await UserRepository(session).get_by_id(user_id_from_token(token, settings))
     if user is None:
         raise NotAuthenticated("unknown user")
     return user

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.errors import (
     AmountMismatch,
+    NotAuthenticated,
     OrderNotFound,
     OrderNotPayable,
     PaymentNotCaptured,
@@ -43,6 +44,7 @@ from app.observability import Timing
 from app.repositories.orders import OrderRepository
 from app.repositories.payments import PaymentRepository
 from app.repositories.servers import ServerRepository
+from app.repositories.users import UserRepository
 from app.repositories.webhook_events import WebhookEventRepository
 from app.services.gateway import GatewayClient, GatewayPayment, verify_payment_signature
 from app.services.pricing import to_paise
@@ -90,21 +92,21 @@ async def record_captured_payment(
     """Idempotently: payment row, order paid, the order's one server in ``provisioning``.
 
     The order row lock comes first. Usually it is taken by the statement that marks the order
-    paid while it is still payable (one round trip for lock, check and update); when that
-    statement matches nothing, the order is locked and reloaded as it is (paid or refunded).
+    paid while it is still payable and records the payment (one round trip for lock, check,
+    update and insert); when that statement matches nothing, the order is locked and reloaded
+    as it is (paid or refunded).
     """
     orders = OrderRepository(session)
-    order = await orders.mark_paid_if_payable(order_id)
+    order = await orders.mark_paid_recording(
+        order_id,
+        gateway_payment_id=payment.id,
+        gateway_order_id=payment.order_id,
+        amount_paise=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        signature=signature,
+    )
     if order is not None:
-        await PaymentRepository(session).insert_if_absent(
-            order_id=order.id,
-            gateway_payment_id=payment.id,
-            gateway_order_id=payment.order_id,
-            amount_paise=payment.amount,
-            currency=payment.currency,
-            status=payment.status,
-            signature=signature,
-        )
         log.info("payment.recorded", order_number=order.order_number, gateway_payment_id=payment.id)
     else:
         order = await orders.get_by_id_for_update(order_id)
@@ -156,6 +158,10 @@ async def verify_payment(
             gateway_order_id, user_id
         )
     if order is None:
+        # the token was checked, not its user (the hot path skips that read): an account that
+        # no longer exists is still refused as such
+        if await UserRepository(session).get_by_id(user_id) is None:
+            raise NotAuthenticated("unknown user")
         raise OrderNotFound()
     timing.fields["order_number"] = order.order_number
     structlog.contextvars.bind_contextvars(order_number=order.order_number)

@@ -18,14 +18,26 @@ MUTANT = Mutant(
         ),
         Replace(
             "app/services/payments.py",
-            anchor="""    order = await orders.mark_paid_if_payable(order_id)
-    if order is not None:
+            anchor="""    order = await orders.mark_paid_recording(
 """,
             replacement="""    order = await session.get(Order, order_id)
     assert order is not None
     order.payment_status = "paid"
     order.order_status = "processing"
-    if True:
+    from app.models import Payment
+
+    session.add(
+        Payment(
+            order_id=order.id,
+            gateway_payment_id=payment.id,
+            gateway_order_id=payment.order_id,
+            amount_paise=payment.amount,
+            currency=payment.currency,
+            status=payment.status,
+            signature=signature,
+        )
+    )
+    await orders.mark_paid_recording(
 """,
         ),
         Replace(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header
 
 from app.after_commit import after_commit
 from app.api.deps import (
-    CurrentUser,
+    CurrentUserId,
     GatewayDep,
     SessionDep,
     SettingsDep,
@@ -62,7 +62,7 @@ router = APIRouter(prefix="/payments", tags=["payments"])
 )
 async def verify_payment(
     body: PaymentVerify,
-    user: CurrentUser,
+    user_id: CurrentUserId,
     session: SessionDep,
     gateway: GatewayDep,
     settings: SettingsDep,
@@ -72,7 +72,7 @@ async def verify_payment(
     timing.expect("auth", "signature", "gateway", "db", "commit")
     outcome = await payment_service.verify_payment(
         session,
-        user_id=user.id,
+        user_id=user_id,
         gateway_order_id=body.razorpay_order_id,
         gateway_payment_id=body.razorpay_payment_id,
         signature=body.razorpay_signature,
