@@ -333,9 +333,9 @@ async def _size(
         lanes = [Lane(target, measured, f"verify@{rows}", rows, after_each)]
         if reference is not None:
             lanes.append(Lane(reference, for_reference, f"reference@{rows}", base_rows_of(run)))
-        floors = (
-            "raw-SQL floor replays (sync, async)" if async_replayer else "a raw-SQL floor replay"
-        )
+        kinds = [k for k, r in (("sync", replayer), ("async", async_replayer),
+                                 ("reference", ref_replayer)) if r]  # fmt: skip
+        floors = f"raw-SQL floor replays ({', '.join(kinds)})" if kinds else "no floor replay"
         say(f"  {len(measured)} verifications, each followed by {floors}")
         budget = options.budget
         measured_series = await measure_lanes(

@@ -229,7 +229,8 @@ class AuthorizationMatrix:
         self.skip_prefixes = tuple(skip_prefixes)
         self.foreign = foreign
         self.bearer = bearer
-        self.send = send
+        self._send = send
+        self.seconds = 0.0  # wall time of the matrix's own requests (its budget)
         self.owned: dict[str, set[str]] = {a.name: set() for a in self.actors}
         # every value an actor was answered, and what unauthenticated operations show anyone
         self.seen_by: dict[str, set[str]] = {}
@@ -238,6 +239,13 @@ class AuthorizationMatrix:
         self.tokens_probed: set[str] = set()
         self.replayed = 0
         self.token_probes = 0
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            return self._send(request)
+        finally:
+            self.seconds += time.perf_counter() - started
 
     def _replay(self, call: Call, headers: Mapping[str, str]) -> httpx.Response:
         self.replayed += 1

@@ -221,6 +221,7 @@ def _result(
         # forged-token probes of the credential lifecycle (0 when no bearer secret is given)
         "authz_replays": session.matrix.replayed,
         "token_probes": session.matrix.token_probes,
+        "authz_s": round(session.matrix.seconds, 3),
         "requests": requests,
         "invariant_checks": session.invariants.checks,
         "failures": len(records),
