@@ -2,9 +2,10 @@
 
 Related to the 2025-01-15 incident (seeds/000_de0e13b463dd8ee8.txt): the ops team's first
 fix was a query "by user and date" that mixed customers up. Every read a customer can make
-— its orders and servers, listed and one by one — is scoped to the caller, in both
-directions: the customer who signed up first must not see the later one's things, nor the
-later one the earlier one's (an owner check written as ``>=`` or ``<`` holds one way only).
+— its orders and servers, listed and one by one, and the verification of a payment — is
+scoped to the caller, in both directions: the customer who signed up first must not see the
+later one's things, nor the later one the earlier one's (an owner check written as ``>=`` or
+``<`` holds one way only).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scenarios._support import (
     orders_and_pays,
     signs_up,
     verifies,
+    verify,
 )
 
 CUSTOMERS = ("first", "second")
@@ -60,6 +62,8 @@ async def neither_sees_the_others(ctx: ScenarioContext) -> None:
         expect_refused(
             await ctx.http.get(f"{API}/servers/{server}", headers=headers), 404, "server_not_found"
         )
+        # verifying the other's payment (its three signed checkout fields) finds no order
+        expect_refused(await verify(ctx, who, ctx.vars[f"paid:{other}"]), 404, "order_not_found")
 
 
 SCENARIO = Scenario(

@@ -83,6 +83,8 @@ async def fifty_verifications_at_once(ctx: ScenarioContext) -> None:
 
 
 SLOW_GATEWAY = FaultSwitch(mode="slow", delay_s=0.2, paths=["/v1/payments"])
+# a payment already recorded with its server needs no gateway to be answered again
+GATEWAY_DOWN = FaultSwitch(mode="error", status_code=503, paths=["/v1/payments"])
 
 SCENARIO = Scenario(
     id="duplicate-verification",
@@ -97,6 +99,12 @@ SCENARIO = Scenario(
         Step("orders G.8GB for a month and pays", orders_and_pays("customer", "first", G8GB, 1)),
         Step("verifies the payment", verifies("customer", "first"), budget_ms=1_000),
         Step("verifies it again (page reload)", verifies("customer", "first"), budget_ms=1_000),
+        Step(
+            "reloads once more while the gateway is down: answered from the record",
+            verifies("customer", "first"),
+            faults={"gateway": GATEWAY_DOWN},
+            budget_ms=1_000,
+        ),
         Step(
             "orders G.16GB for 3 months and pays", orders_and_pays("customer", "second", G16GB, 3)
         ),
