@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import Any
 
-from harness.config import load_config
+from harness.config import HarnessConfig, load_config
 from harness.errors import HarnessError
 from harness.logs import configure
 
@@ -26,7 +26,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     from harness.scenarios.gate import SELECTION_MEMO_KEY
     from harness.workspace import open_workspace
 
-    config = load_config()
+    # the parent's configuration as it resolved it (flags, overlays), else the project's
+    config = HarnessConfig.model_validate(spec["config"]) if "config" in spec else load_config()
     with open_workspace(config, spec["db"]) as workspace:
         ctx = RunContext(config, workspace)
         if spec.get("scenarios"):

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -160,10 +165,108 @@ def caught_by(findings: Iterable[Finding]) -> dict[str, list[str]]:
 
 
 def scenarios_gate(ctx: RunContext) -> GateResult:
-    """``harness run``'s scenarios gate: every scenario (or those in the run's memo)."""
+    """``harness run``'s scenarios gate: every scenario (or those in the run's memo).
+
+    With two cores and enough scenarios, every other one runs in a helper process (a new
+    interpreter on the same server, ``harness.mutants.child``) while this process runs the
+    rest; the results are joined in the scenarios' order. A helper that cannot answer is not
+    a verdict: its scenarios then run here. ``HARNESS_SCENARIO_JOBS=1`` keeps one process.
+    """
     started = time.perf_counter()
     selection = ctx.memo.get(SELECTION_MEMO_KEY)
     scenarios = ctx.shard_of(find_scenarios(ctx.config, selection or None))
-    result = gate_result(run_scenarios(ctx.config, ctx.workspace, scenarios))
+    helped = selection is None and len(scenarios) >= HELPER_MIN_SCENARIOS and _jobs() > 1
+    ours, theirs = (scenarios[0::2], scenarios[1::2]) if helped else (scenarios, [])
+    helper = HelperRun(ctx, [s.id for s in theirs]) if theirs else None
+    result = gate_result(run_scenarios(ctx.config, ctx.workspace, ours))
+    if helper is not None:
+        other = helper.result()
+        if other is None:  # the helper could not run them: here, then
+            other = gate_result(run_scenarios(ctx.config, ctx.workspace, theirs))
+        result = _joined(result, other, [s.id for s in scenarios])
     result.metrics["gate_s"] = round(time.perf_counter() - started, 3)
     return result
+
+
+HELPER_MIN_SCENARIOS = 6
+HELPER_TIMEOUT_S = 900.0
+
+
+def _jobs() -> int:
+    value = os.environ.get("HARNESS_SCENARIO_JOBS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return min(os.cpu_count() or 1, 2)
+
+
+class HelperRun:
+    """The scenarios gate for ``ids`` in a new interpreter, started now, read by
+    :meth:`result` (its GateResult, or ``None`` when it did not give one)."""
+
+    def __init__(self, ctx: RunContext, ids: list[str]) -> None:
+        spec = {
+            "gates": [GATE],
+            "db": ctx.workspace.server.admin_url,
+            "scenarios": ids,
+            "config": ctx.config.model_dump(mode="json"),
+        }
+        env = {**os.environ, "HARNESS_SCENARIO_JOBS": "1"}
+        env.pop("HARNESS_DATABASE_URL", None)
+        # the helper's answer (one JSON line) outlives this constructor: closed by result()
+        self._out = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        try:
+            self._proc: subprocess.Popen[str] | None = subprocess.Popen(
+                [sys.executable, "-m", "harness.mutants.child", json.dumps(spec)],
+                cwd=ctx.config.root,
+                env=env,
+                stdout=self._out,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError:
+            self._proc = None
+
+    def result(self) -> GateResult | None:
+        try:
+            if self._proc is None:
+                return None
+            try:
+                code = self._proc.wait(timeout=HELPER_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+                return None
+            if code not in (0, 1):
+                return None
+            self._out.seek(0)
+            lines = self._out.read().strip().splitlines()
+            try:
+                run: dict[str, Any] = json.loads(lines[-1])
+                return GateResult.from_dict(run["gates"][0])
+            except (ValueError, KeyError, IndexError, TypeError):  # no (usable) answer
+                return None
+        finally:
+            self._out.close()
+
+
+def _joined(ours: GateResult, theirs: GateResult, order: list[str]) -> GateResult:
+    """One scenarios result from two halves, in the scenarios' order."""
+    rank = {sid: i for i, sid in enumerate(order)}
+    details = sorted(
+        [*ours.details.get("scenarios", []), *theirs.details.get("scenarios", [])],
+        key=lambda d: rank.get(str(d.get("id")), len(rank)),
+    )
+    findings = [*ours.findings, *theirs.findings]  # each half's in its scenarios' order
+    metrics = dict(ours.metrics)
+    for key, value in theirs.metrics.items():
+        old = metrics.get(key)
+        if isinstance(value, int | float) and isinstance(old, int | float):
+            metrics[key] = round(old + value, 3) if isinstance(value, float) else old + value
+        else:
+            metrics.setdefault(key, value)
+    return GateResult(
+        gate=ours.gate,
+        findings=findings,
+        metrics=metrics,
+        details={**ours.details, "scenarios": details},
+    )
