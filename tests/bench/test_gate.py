@@ -41,7 +41,8 @@ def test_reference_app_passes(harness_config: HarnessConfig, workspace: Workspac
     assert details["sizes"][0]["plans_forced"] is True
     # the captured verify path touches the three guarded tables and writes payment + server
     statements = " ".join(details["statements"])
-    assert "INSERT INTO payments" in statements and "INSERT INTO servers" in statements
+    assert "WITH paid AS (UPDATE orders" in statements and "INSERT INTO servers" in statements
+    assert len(details["statements"]) == result.metrics["verify_statements"] == 4
     assert result.metrics["provider_latency_during_verify_s"] == SLOW_PROVIDER_S
     # the committed baseline counts the same statements
     assert result.metrics["baseline_statements"] == result.metrics["verify_statements"]

@@ -34,6 +34,9 @@ class SeededOrder:
     total: Decimal
 
 
+SERVER_FOR_ORDER_STATUS = {"processing": "provisioning", "completed": "active", "failed": "failed"}
+
+
 class Seeder:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -124,19 +127,26 @@ class Seeder:
         self,
         order: SeededOrder,
         *,
-        status: str = "active",
+        status: str | None = None,
         user_id: int | None = None,
         plan_id: int | None = None,
         created_at: datetime | None = None,
     ) -> int:
+        """The order's server; by default in the status its order's says (a processing order's
+        server provisions, a completed one's is active, a failed one's failed). An active
+        server has its instance and address, as the worker leaves it."""
         plan = plan_id or order.plan_id
+        if status is None:
+            order_status = self.scalar("SELECT order_status FROM orders WHERE id = %s", (order.id,))
+            status = SERVER_FOR_ORDER_STATUS.get(str(order_status), "active")
+        active = status == "active"
         return int(
             self.scalar(
                 """
                 INSERT INTO servers (user_id, order_id, plan_id, server_name, plan_name,
-                    server_status, created_at)
+                    server_status, created_at, provider_instance_id, ip_address)
                 VALUES (%s, %s, %s, %s, (SELECT name FROM hosting_plans WHERE id = %s), %s,
-                    coalesce(%s, now()))
+                    coalesce(%s, now()), %s, %s)
                 RETURNING id
                 """,
                 (
@@ -147,6 +157,8 @@ class Seeder:
                     plan,
                     status,
                     created_at,
+                    f"inst_{secrets.token_hex(8)}" if active else None,
+                    f"10.0.{order.id // 250 % 250}.{order.id % 250 + 1}" if active else None,
                 ),
             )
         )
