@@ -170,7 +170,8 @@ def scenarios_gate(ctx: RunContext) -> GateResult:
     With two cores and enough scenarios, every other one runs in a helper process (a new
     interpreter on the same server, ``harness.mutants.child``) while this process runs the
     rest; the results are joined in the scenarios' order. A helper that cannot answer is not
-    a verdict: its scenarios then run here. ``HARNESS_SCENARIO_JOBS=1`` keeps one process.
+    a verdict: its scenarios then run here. ``HARNESS_SCENARIO_JOBS=1`` keeps one process (the
+    default under pytest-xdist, whose workers already share the cores).
     """
     started = time.perf_counter()
     selection = ctx.memo.get(SELECTION_MEMO_KEY)
@@ -196,6 +197,8 @@ def _jobs() -> int:
     value = os.environ.get("HARNESS_SCENARIO_JOBS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return 1  # the cores are already shared by the test workers: a helper only adds imports
     return min(os.cpu_count() or 1, 2)
 
 
