@@ -162,6 +162,9 @@ class FloorReplayer(_Replays):
             self._conn.close()
             self._conn = None
 
+    def _replay(self, conn: psycopg.Connection[Any], identity: Mapping[str, Any]) -> float:
+        return replay_once(conn, self.statements, self.old_identity, identity)
+
     def step(self, *, keep: bool = True) -> float | None:
         """One replay (its ms, also kept in ``timings`` unless ``keep`` is false), or
         ``None`` when there is nothing left to replay or it has failed."""
@@ -169,7 +172,7 @@ class FloorReplayer(_Replays):
         if identity is None or self._conn is None:
             return None
         try:
-            elapsed = replay_once(self._conn, self.statements, self.old_identity, identity)
+            elapsed = self._replay(self._conn, identity)
         except (FloorMismatch, psycopg.Error) as exc:
             self._conn.rollback()
             self.error = str(exc)
@@ -193,17 +196,8 @@ class ReferenceReplayer(FloorReplayer):
         super().__enter__()
         return self
 
-    def step(self, *, keep: bool = True) -> float | None:
-        identity = self._next_identity(self._conn is not None)
-        if identity is None or self._conn is None:
-            return None
-        try:
-            elapsed = replay_reference_once(self._conn, self.reference, identity)
-        except (FloorMismatch, psycopg.Error) as exc:
-            self._conn.rollback()
-            self.error = str(exc)
-            return None
-        return self._record(elapsed, keep)
+    def _replay(self, conn: psycopg.Connection[Any], identity: Mapping[str, Any]) -> float:
+        return replay_reference_once(conn, self.reference, identity)
 
 
 class AsyncFloorReplayer(_Replays):

@@ -36,6 +36,16 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         return run_gates(ctx, list(spec["gates"]), stop_at_first_failure=stop).to_dict()
 
 
+def parse_result(stdout: str) -> dict[str, Any] | None:
+    """A child's ``RunResult`` as printed (its last line), or ``None`` when there is none."""
+    lines = stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) and "gates" in result else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     configure(os.environ.get("HARNESS_LOG_LEVEL", "ERROR"))

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from harness.config import HarnessConfig
 from harness.mutants import forkserver
 from harness.mutants.apply import MutantBroken, MutantStale, MutatedCopy, mutated_copy
+from harness.mutants.child import parse_result
 from harness.mutants.model import Mutant
 from harness.results import Finding, GateResult
 
@@ -82,15 +83,6 @@ def _evidence(gate: dict[str, Any]) -> list[str]:
         f"{f.get('kind')}: {(f.get('message') or '')[:EVIDENCE_CHARS]}"
         for f in errors[:EVIDENCE_PER_GATE]
     ]
-
-
-def _parse_result(stdout: str) -> dict[str, Any] | None:
-    lines = stdout.strip().splitlines()
-    try:
-        result = json.loads(lines[-1]) if lines else None
-    except ValueError:
-        return None
-    return result if isinstance(result, dict) and "gates" in result else None
 
 
 def _in_copy(
@@ -157,7 +149,7 @@ def run_mutant(
     if proc.timed_out:
         outcome.message = f"its gates did not finish within {CHILD_TIMEOUT_S:.0f} s"
         return outcome
-    result = _parse_result(proc.stdout) if proc.returncode in (0, 1) else None
+    result = parse_result(proc.stdout) if proc.returncode in (0, 1) else None
     if result is None:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
         outcome.message = lines[-1] if lines else f"exit status {proc.returncode}"

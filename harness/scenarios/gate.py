@@ -26,6 +26,7 @@ from alembic.util import CommandError
 from harness.capture.document import CaptureFileError
 from harness.config import HarnessConfig
 from harness.invariants import DatabaseNotReady, load_invariants
+from harness.mutants.child import parse_result
 from harness.results import Finding, GateResult
 from harness.scenarios.loader import find_scenarios
 from harness.scenarios.model import Scenario
@@ -242,11 +243,10 @@ class HelperRun:
             if code not in (0, 1):
                 return None
             self._out.seek(0)
-            lines = self._out.read().strip().splitlines()
+            run = parse_result(self._out.read())
             try:
-                run: dict[str, Any] = json.loads(lines[-1])
-                return GateResult.from_dict(run["gates"][0])
-            except (ValueError, KeyError, IndexError, TypeError):  # no (usable) answer
+                return GateResult.from_dict(run["gates"][0]) if run else None
+            except (KeyError, IndexError, TypeError):  # an answer without a usable gate
                 return None
         finally:
             self._out.close()
